@@ -1,0 +1,1 @@
+"""nn: modules, losses, optimizers and data for tinygrad-edu."""

@@ -1,0 +1,31 @@
+"""tinygrad-edu: a small, readable reverse-mode autodiff engine on NumPy.
+
+Only the primitives in ``primitives.py`` have hand-written derivatives;
+everything else is a forward expression of them.
+"""
+
+from .anomaly import AnomalyError, detect_anomaly
+from .function import Function, enable_grad, is_grad_enabled, no_grad
+from .primitives import PRIMITIVES
+from .rng import get_rng, manual_seed
+from .state import get_default_dtype, set_default_dtype
+from .tensor import Tensor, as_tensor, cat, stack, where
+
+__all__ = [
+    "PRIMITIVES",
+    "AnomalyError",
+    "Function",
+    "Tensor",
+    "as_tensor",
+    "cat",
+    "detect_anomaly",
+    "enable_grad",
+    "get_default_dtype",
+    "get_rng",
+    "is_grad_enabled",
+    "manual_seed",
+    "no_grad",
+    "set_default_dtype",
+    "stack",
+    "where",
+]

@@ -1,0 +1,148 @@
+"""Reverse-mode autodiff: walk the graph from the output back to the leaves.
+
+1. ``topological_order`` lists every tensor that needs a gradient so that each
+   one comes before the tensors it was computed from (iteratively: a chain of
+   10,000 operations must not hit Python's recursion limit).
+2. ``run_backward`` visits them in that order. Each node's gradient is complete
+   when it is visited, because all of its consumers came first; it is handed to
+   the node's primitive, whose ``backward`` returns its inputs' gradients.
+   Gradients reaching the same tensor along several paths are added.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Optional
+
+import numpy as np
+
+from . import state
+
+if TYPE_CHECKING:
+    from .function import Function
+    from .tensor import Tensor
+
+StepCallback = Callable[["Tensor", np.ndarray, tuple[Optional[np.ndarray], ...]], None]
+
+
+def topological_order(root: Tensor) -> list[Tensor]:
+    """Tensors that require grad, reachable from ``root``, each before its inputs (root first)."""
+    order: list[Tensor] = []
+    visited: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    while stack:
+        tensor, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(tensor)
+            continue
+        if id(tensor) in visited:
+            continue
+        visited.add(id(tensor))
+        stack.append((tensor, True))
+        if tensor.op is not None:
+            for parent in tensor.op.parents:
+                if parent.requires_grad and id(parent) not in visited:
+                    stack.append((parent, False))
+    order.reverse()
+    return order
+
+
+def sum_to_shape(grad: np.ndarray, shape: tuple[int, ...], op: Function) -> np.ndarray:
+    """Undo broadcasting: sum the axes along which an input of ``shape`` was stretched."""
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra < 0:
+        raise _bad_gradient_shape(op, grad.shape, shape)
+    stretched = tuple(i + extra for i, n in enumerate(shape) if n == 1 and grad.shape[i + extra] != 1)
+    summed = np.sum(grad, axis=tuple(range(extra)) + stretched, keepdims=True)
+    summed = summed.reshape(summed.shape[extra:])
+    if summed.shape != shape:
+        raise _bad_gradient_shape(op, grad.shape, shape)
+    return summed
+
+
+def _bad_gradient_shape(op: Function, grad_shape: tuple[int, ...], shape: tuple[int, ...]) -> ValueError:
+    return ValueError(
+        f"{op.name}.backward returned a gradient of shape {grad_shape} for an input of shape {shape}; "
+        f"a gradient must have its input's shape (or a shape that broadcasts to it). "
+        f"Check the backward of {type(op).__name__}."
+    )
+
+
+def run_backward(
+    root: Tensor, grad: np.ndarray, retain_graph: bool = False, on_step: StepCallback | None = None
+) -> None:
+    """Propagate ``grad`` (dL/d root) to every tensor in root's graph that requires grad.
+
+    Every visited tensor gets ``.grad`` (leaves accumulate across calls). Unless
+    ``retain_graph``, each node's saved arrays are released afterwards.
+    ``on_step(tensor, upstream, input_grads)`` is called after each node, for
+    tools that show the reverse pass step by step.
+    """
+    pending: dict[int, np.ndarray] = {id(root): grad}
+    handed_out: set[int] = set()  # arrays already stored as some tensor's .grad
+    for tensor in topological_order(root):
+        upstream = pending.pop(id(tensor), None)
+        if upstream is None:
+            continue
+        _store_grad(tensor, upstream, handed_out)
+        op = tensor.op
+        if op is None:
+            continue
+        if op.released:
+            raise RuntimeError(
+                f"backward through the graph a second time: the arrays that {op.name} saved for its "
+                f"derivative were freed after the first backward() to save memory. Recompute the "
+                f"forward pass (e.g. loss = model(x); loss.backward()) for each backward; pass "
+                f"retain_graph=True to the first backward() only if you really need two passes."
+            )
+        input_grads = op.backward(op, upstream)
+        if not isinstance(input_grads, tuple):
+            input_grads = (input_grads,)
+        if len(input_grads) != len(op.parents):
+            raise ValueError(
+                f"{op.name}.backward returned {len(input_grads)} gradient(s) for {len(op.parents)} "
+                f"input(s); return one per input (None where no gradient is needed)."
+            )
+        for parent, parent_grad, needed in zip(op.parents, input_grads, op.needs_input_grad):
+            if not needed or parent_grad is None:
+                continue
+            parent_grad = _fit_gradient(np.asarray(parent_grad), parent, op)
+            key = id(parent)
+            previous = pending.get(key)
+            pending[key] = parent_grad if previous is None else previous + parent_grad
+        if state.anomaly_mode:
+            from .anomaly import check_backward
+
+            check_backward(op, upstream, input_grads)
+        if on_step is not None:
+            on_step(tensor, upstream, input_grads)
+        if not retain_graph:
+            op.saved_tensors = ()
+            op.released = True
+
+
+def _fit_gradient(grad: np.ndarray, parent: Tensor, op: Function) -> np.ndarray:
+    """Bring a gradient to its input's shape and dtype (float32 stays float32)."""
+    if grad.shape != parent.data.shape:
+        grad = sum_to_shape(grad, parent.data.shape, op)
+    if grad.dtype != parent.data.dtype:
+        grad = grad.astype(parent.data.dtype)
+    return grad
+
+
+def _store_grad(tensor: Tensor, grad: np.ndarray, handed_out: set[int]) -> None:
+    """Set or accumulate ``tensor.grad`` without ever sharing an array with another tensor."""
+    if tensor.grad is not None:
+        tensor.grad = tensor.grad + grad  # a new array: nothing else sees the sum
+    elif tensor.op is None:
+        # A leaf's .grad belongs to the user (optimizers, in-place edits): give it its own array.
+        owned = grad.base is None and grad.flags.writeable and id(grad) not in handed_out
+        tensor.grad = grad if owned else grad.copy()
+    else:
+        # An intermediate's gradient may be the very array passed on to its inputs: read-only.
+        if grad.flags.writeable:
+            grad.flags.writeable = False
+        tensor.grad = grad
+    handed_out.add(id(tensor.grad))

@@ -1,0 +1,167 @@
+"""The `Function` base class: one node of the computation graph.
+
+A Function is applied to tensors, computes its output with NumPy in `forward`,
+and, during the backward pass, turns the gradient of its output into gradients
+of its inputs in `backward`. The same object is the *context* (`ctx`) that
+carries arrays from `forward` to `backward`, exactly like
+`torch.autograd.Function`:
+
+    class Cube(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x ** 3
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return (3 * x ** 2 * grad,)
+
+    y = Cube.apply(t)
+
+The engine's own derivatives all live in `primitives.py`; this module only
+knows how to record a node and what a node holds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import numpy as np
+
+from . import state
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Function:
+    """A recorded operation: its inputs, what forward saved, and how to differentiate it.
+
+    Subclass it and write two static methods:
+
+    - ``forward(ctx, *arrays, **options) -> np.ndarray``: NumPy in, NumPy out.
+      Call ``ctx.save_for_backward(...)`` for arrays that backward needs.
+    - ``backward(ctx, grad) -> tuple``: one gradient (or ``None``) per tensor
+      input, each of the input's shape, or of the broadcast shape: the engine
+      sums broadcast axes away for you. ``ctx.needs_input_grad[i]`` says
+      whether input ``i`` wants a gradient, so work can be skipped.
+
+    Then call ``YourFunction.apply(*tensors, **options)``.
+    """
+
+    parents: tuple[Tensor, ...]
+    options: dict[str, Any]
+    needs_input_grad: tuple[bool, ...]
+    saved_tensors: tuple[np.ndarray, ...]
+    released: bool
+    source: str | None
+
+    def save_for_backward(self, *arrays: np.ndarray) -> None:
+        """Keep arrays for backward. They are released after backward (unless retain_graph)."""
+        self.saved_tensors = arrays
+
+    @property
+    def name(self) -> str:
+        """Lower-case name of the operation, e.g. ``matmul``."""
+        return type(self).__name__.lower()
+
+    @staticmethod
+    def forward(ctx: Any, *args: Any, **kwargs: Any) -> np.ndarray:
+        raise NotImplementedError("a Function subclass must define a static forward(ctx, *arrays)")
+
+    @staticmethod
+    def backward(ctx: Any, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
+        raise NotImplementedError("a Function subclass must define a static backward(ctx, grad)")
+
+    @classmethod
+    def apply(cls, *inputs: Any, **options: Any) -> Tensor:
+        """Run forward on the inputs' arrays and, if any input needs a gradient, record the node."""
+        from .tensor import Tensor, as_tensor
+
+        tensors = tuple(x if isinstance(x, Tensor) else as_tensor(x) for x in inputs)
+        ctx = cls()
+        ctx.saved_tensors = ()
+        try:
+            out_data = cls.forward(ctx, *[t.data for t in tensors], **options)
+        except (ValueError, IndexError) as error:
+            raise _explain_forward_error(ctx.name, tensors, error) from error
+        if not isinstance(out_data, np.ndarray):
+            out_data = np.asarray(out_data)
+        needs = tuple(t.requires_grad for t in tensors)
+        if state.grad_enabled and True in needs:
+            ctx.parents = tensors
+            ctx.options = options
+            ctx.needs_input_grad = needs
+            ctx.released = False
+            ctx.source = state.user_source_line() if state.record_source else None
+            out = Tensor._make(out_data, ctx)
+        else:
+            out = Tensor._make(out_data, None)
+        if state.anomaly_mode:
+            from .anomaly import check_forward
+
+            check_forward(ctx, tensors, out)
+        return out
+
+    def __repr__(self) -> str:
+        shapes = ", ".join(str(p.shape) for p in getattr(self, "parents", ()))
+        return f"<{type(self).__name__}({shapes})>"
+
+
+def _explain_forward_error(name: str, tensors: tuple[Tensor, ...], error: Exception) -> Exception:
+    """NumPy's error, prefixed with the operation and its input shapes, plus the rule to apply."""
+    shapes = ", ".join(str(t.shape) for t in tensors)
+    message = f"{name}: inputs of shapes {shapes}: {error}"
+    if "broadcast" in str(error):
+        message += (
+            ". Aligned from the right, each pair of dimensions must be equal or one of them 1; "
+            "reshape one operand (e.g. x.reshape(-1, 1)) or check which axis you meant."
+        )
+    return type(error)(message)
+
+
+class no_grad(contextlib.ContextDecorator):
+    """Context manager and decorator under which no graph is recorded.
+
+    Use it for evaluation and for optimizer updates: results have
+    ``requires_grad=False`` and keep no reference to their inputs.
+    """
+
+    def __enter__(self) -> None:
+        self._previous = state.grad_enabled
+        state.grad_enabled = False
+
+    def __exit__(self, *exc: object) -> None:
+        state.grad_enabled = self._previous
+
+
+class enable_grad(contextlib.ContextDecorator):
+    """Turn graph recording back on inside a ``no_grad`` block."""
+
+    def __enter__(self) -> None:
+        self._previous = state.grad_enabled
+        state.grad_enabled = True
+
+    def __exit__(self, *exc: object) -> None:
+        state.grad_enabled = self._previous
+
+
+def is_grad_enabled() -> bool:
+    """Whether operations are currently being recorded for backward."""
+    return state.grad_enabled
+
+
+@contextlib.contextmanager
+def module_scope(module: object) -> Iterator[None]:
+    """Tag every tensor created inside with ``module`` (used by nn.Module and the graph renderer)."""
+    previous = state.scope
+    state.scope = (*previous, module)
+    try:
+        yield
+    finally:
+        state.scope = previous

@@ -1,0 +1,390 @@
+"""The primitives: the only operations in tinygrad-edu with a hand-written derivative.
+
+Every other operation (activations, softmax, losses, mean, clip, ...) is a
+forward expression of these, so its gradient comes out of the chain rule and
+nobody writes a derivative again. Each primitive is declared once, its
+``forward`` and ``backward`` side by side.
+
+Conventions every backward follows:
+
+- Gradients of elementwise operations may have the broadcast shape; the engine
+  sums the broadcast axes away centrally (``autograd.sum_to_shape``).
+- Inputs that do not need a gradient get ``None`` (``ctx.needs_input_grad``).
+- Nothing saved in forward is ever modified: backward builds new arrays.
+- Where a local derivative can be infinite (log at 0, division by 0, sqrt/pow
+  at 0) and the upstream gradient is exactly 0, the contribution is 0, not
+  ``0 * inf = nan``: a ``where`` that discards a branch must not leak NaN.
+- At non-differentiable points we follow PyTorch: ties in ``maximum`` split the
+  gradient in half, ties in ``max`` split it evenly among the tied elements.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .function import Function
+
+Grads = tuple[Any, ...]
+
+
+def _zero_where_upstream_is_zero(upstream: np.ndarray, product: np.ndarray) -> np.ndarray:
+    """Replace ``0 * inf = nan`` by 0 wherever the upstream gradient is exactly 0."""
+    if np.isnan(product.sum()):  # cheap test first; the fix is rare
+        return np.where(upstream == 0, np.zeros((), product.dtype), product)
+    return product
+
+
+# ---------------------------------------------------------------- binary, elementwise
+
+
+class Add(Function):
+    """a + b. Both inputs receive the upstream gradient unchanged."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a + b
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, grad
+
+
+class Sub(Function):
+    """a - b."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a - b
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, (-grad if ctx.needs_input_grad[1] else None)
+
+
+class Mul(Function):
+    """a * b: each input's gradient is the upstream gradient times the other input."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a * b
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        return (
+            grad * b if ctx.needs_input_grad[0] else None,
+            grad * a if ctx.needs_input_grad[1] else None,
+        )
+
+
+class Div(Function):
+    """a / b: d/da = 1/b, d/db = -a/b**2."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a / b
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        grad_a = grad_b = None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if ctx.needs_input_grad[0]:
+                grad_a = _zero_where_upstream_is_zero(grad, grad / b)
+            if ctx.needs_input_grad[1]:
+                grad_b = _zero_where_upstream_is_zero(grad, -grad * a / (b * b))
+        return grad_a, grad_b
+
+
+class Pow(Function):
+    """a ** b: d/da = b * a**(b-1), d/db = a**b * log(a)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        out = a**b
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b, out = ctx.saved_tensors
+        grad_a = grad_b = None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if ctx.needs_input_grad[0]:
+                grad_a = _zero_where_upstream_is_zero(grad, grad * b * a ** (b - 1))
+            if ctx.needs_input_grad[1]:
+                grad_b = _zero_where_upstream_is_zero(grad, grad * out * np.log(a))
+        return grad_a, grad_b
+
+
+class Maximum(Function):
+    """Elementwise max(a, b). The larger input gets the gradient; a tie splits it in half."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.maximum(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        share_a = (a > b) + 0.5 * (a == b)  # 1, 0 or 1/2 per element
+        share_a = share_a.astype(grad.dtype, copy=False)
+        return (
+            grad * share_a if ctx.needs_input_grad[0] else None,
+            grad * (1 - share_a) if ctx.needs_input_grad[1] else None,
+        )
+
+
+class Where(Function):
+    """where(condition, a, b): the gradient goes to the branch that was chosen; the condition has none."""
+
+    @staticmethod
+    def forward(ctx, condition, a, b):
+        ctx.save_for_backward(condition)
+        return np.where(condition, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (condition,) = ctx.saved_tensors
+        zero = np.zeros((), grad.dtype)
+        return (
+            None,
+            np.where(condition, grad, zero) if ctx.needs_input_grad[1] else None,
+            np.where(condition, zero, grad) if ctx.needs_input_grad[2] else None,
+        )
+
+
+# ---------------------------------------------------------------- unary, elementwise
+
+
+class Exp(Function):
+    """exp(x): its own derivative."""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = np.exp(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return (_zero_where_upstream_is_zero(grad, grad * out),)
+
+
+class Log(Function):
+    """Natural log: d/dx = 1/x (infinite at 0, so a zero upstream gradient stays 0)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.log(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (_zero_where_upstream_is_zero(grad, grad / x),)
+
+
+class Sin(Function):
+    """sin(x): d/dx = cos(x)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sin(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return (grad * np.cos(x),)
+
+
+class Cos(Function):
+    """cos(x): d/dx = -sin(x)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.cos(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return (-grad * np.sin(x),)
+
+
+class Tanh(Function):
+    """tanh(x): d/dx = 1 - tanh(x)**2. Primitive because it is bounded and stable; sigmoid is built on it."""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = np.tanh(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return (grad * (1 - out * out),)
+
+
+# ---------------------------------------------------------------- reductions
+
+
+class Sum(Function):
+    """Sum over axes. Backward copies (broadcasts) the upstream gradient back to every summed element."""
+
+    @staticmethod
+    def forward(ctx, x, axis: tuple[int, ...] | None, keepdims: bool):
+        ctx.input_shape = x.shape
+        ctx.axis = axis
+        ctx.keepdims = keepdims
+        return np.sum(x, axis=axis, keepdims=keepdims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        if not ctx.keepdims:
+            summed = ctx.axis if ctx.axis is not None else tuple(range(len(ctx.input_shape)))
+            grad = np.expand_dims(grad, summed)
+        return (np.broadcast_to(grad, ctx.input_shape),)
+
+
+class Max(Function):
+    """Max over axes. The maximum gets the gradient; tied maxima share it evenly (as torch.amax)."""
+
+    @staticmethod
+    def forward(ctx, x, axis: tuple[int, ...] | None, keepdims: bool):
+        out = np.max(x, axis=axis, keepdims=True)
+        ctx.save_for_backward(x, out)
+        ctx.axis = axis
+        return out if keepdims else np.squeeze(out, axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        is_max = x == out
+        ties = np.sum(is_max, axis=ctx.axis, keepdims=True).astype(grad.dtype)
+        share = np.reshape(grad, out.shape) / ties
+        return (is_max * share,)
+
+
+# ---------------------------------------------------------------- movement
+
+
+class Reshape(Function):
+    """Same numbers, new shape: the gradient is reshaped back."""
+
+    @staticmethod
+    def forward(ctx, x, shape: tuple[int, ...]):
+        ctx.input_shape = x.shape
+        return np.reshape(x, shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (np.reshape(grad, ctx.input_shape),)
+
+
+class Permute(Function):
+    """Reorder axes (transpose): the gradient is permuted back with the inverse order."""
+
+    @staticmethod
+    def forward(ctx, x, axes: tuple[int, ...]):
+        ctx.axes = axes
+        return np.transpose(x, axes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (np.transpose(grad, np.argsort(ctx.axes)),)
+
+
+class Index(Function):
+    """x[index]: the gradient is scattered back; repeated integer indices accumulate."""
+
+    @staticmethod
+    def forward(ctx, x, index: Any, advanced: bool):
+        ctx.input_shape = x.shape
+        ctx.input_dtype = x.dtype
+        ctx.index = index
+        ctx.advanced = advanced
+        return x[index]
+
+    @staticmethod
+    def backward(ctx, grad):
+        full = np.zeros(ctx.input_shape, dtype=grad.dtype)
+        if ctx.advanced:
+            np.add.at(full, ctx.index, grad)  # the same element may be picked twice
+        else:
+            full[ctx.index] = grad
+        return (full,)
+
+
+class Cat(Function):
+    """Concatenate along an axis: the gradient is split back into the pieces."""
+
+    @staticmethod
+    def forward(ctx, *arrays, axis: int):
+        ctx.axis = axis
+        ctx.split_points = np.cumsum([a.shape[axis] for a in arrays])[:-1]
+        return np.concatenate(arrays, axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return tuple(np.split(grad, ctx.split_points, axis=ctx.axis))
+
+
+# ---------------------------------------------------------------- linear algebra
+
+
+class MatMul(Function):
+    """a @ b with numpy.matmul semantics (1-D, 2-D and batched).
+
+    For 2-D inputs: d/da = grad @ b.T and d/db = a.T @ grad. 1-D inputs are
+    treated as a row (a) or a column (b) vector, as numpy does, and batch axes
+    that were broadcast are summed away by the engine.
+    """
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.matmul(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        if a.ndim == 2 and b.ndim == 2:  # the common case, kept obvious
+            return (
+                grad @ b.T if ctx.needs_input_grad[0] else None,
+                a.T @ grad if ctx.needs_input_grad[1] else None,
+            )
+        a2 = a[np.newaxis, :] if a.ndim == 1 else a
+        b2 = b[:, np.newaxis] if b.ndim == 1 else b
+        grad2 = grad
+        if b.ndim == 1:
+            grad2 = grad2[..., np.newaxis]
+        if a.ndim == 1:
+            grad2 = np.expand_dims(grad2, -2)
+        grad_a = grad_b = None
+        if ctx.needs_input_grad[0]:
+            grad_a = grad2 @ np.swapaxes(b2, -1, -2)
+            grad_a = grad_a[..., 0, :] if a.ndim == 1 else grad_a
+        if ctx.needs_input_grad[1]:
+            grad_b = np.swapaxes(a2, -1, -2) @ grad2
+            grad_b = grad_b[..., 0] if b.ndim == 1 else grad_b
+        return grad_a, grad_b
+
+
+PRIMITIVES: tuple[type[Function], ...] = (
+    Add, Sub, Mul, Div, Pow, Maximum, Where,
+    Exp, Log, Sin, Cos, Tanh,
+    Sum, Max,
+    Reshape, Permute, Index, Cat,
+    MatMul,
+)  # fmt: skip
+"""The closed set. A test checks that every composite builds graphs of these only."""

@@ -1,0 +1,462 @@
+"""`Tensor`: a NumPy array that remembers how it was computed.
+
+A tensor made by an operation keeps a reference to that operation (``.op``, a
+primitive from ``primitives.py``), which keeps references to its inputs. That
+chain is the computation graph; ``backward()`` walks it in reverse. Nothing in
+the graph points from an input to its outputs, so there are no reference
+cycles and a graph is freed by reference counting as soon as the last tensor
+of it goes away.
+
+Composite operations (activations, softmax, mean, ...) are ordinary Python
+functions of primitives, kept in their own modules and attached here as methods.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Union
+
+import numpy as np
+
+from . import activations, elementwise, reductions, shape_ops, state
+from . import primitives as P
+from .autograd import run_backward
+from .function import Function
+from .rng import get_rng
+
+Scalar = Union[int, float, bool]
+ArrayLike = Union["Tensor", np.ndarray, Scalar, Sequence[Any]]
+
+
+class Tensor:
+    """An n-dimensional array with reverse-mode automatic differentiation.
+
+    Parameters
+    ----------
+    data : scalar, nested list, numpy array or Tensor
+        The values; always copied. Floating data becomes the default dtype
+        (float32, see ``set_default_dtype``); integer and boolean data keep
+        their dtype (labels, indices, masks).
+    requires_grad : bool
+        Record operations on this tensor so ``backward()`` can fill ``.grad``.
+        Only floating tensors can require a gradient.
+    dtype : numpy dtype, optional
+        Overrides the default.
+    name : str, optional
+        Shown in ``repr`` and in rendered graphs.
+
+    Examples
+    --------
+    >>> w = Tensor([1.0, -2.0], requires_grad=True)
+    >>> loss = (w * w).sum()
+    >>> loss.backward()
+    >>> w.grad
+    array([ 2., -4.], dtype=float32)
+    """
+
+    __slots__ = ("data", "grad", "_requires_grad", "op", "name", "scope")
+    __array_ufunc__ = None  # numpy defers to us: np_array * tensor calls Tensor.__rmul__
+    __hash__ = object.__hash__  # == builds a tensor, so hashing stays by identity
+
+    data: np.ndarray
+    grad: np.ndarray | None
+    op: Function | None
+    name: str | None
+    scope: tuple[object, ...]
+
+    def __init__(
+        self, data: ArrayLike, requires_grad: bool = False, dtype: Any = None, name: str | None = None
+    ) -> None:
+        if isinstance(data, Tensor):
+            data = data.data
+        array = _to_array(data, dtype, "Tensor")
+        self.data = array.copy() if array is data else array
+        self.grad = None
+        self.op = None
+        self.name = name
+        self.scope = state.scope
+        self._requires_grad = False
+        self.requires_grad = requires_grad
+
+    @classmethod
+    def _make(cls, data: np.ndarray, op: Function | None) -> Tensor:
+        """Wrap the result of an operation without copying (the engine's fast path)."""
+        out = object.__new__(cls)
+        out.data = data
+        out.grad = None
+        out.op = op
+        out.name = None
+        out.scope = state.scope
+        out._requires_grad = op is not None
+        return out
+
+    # ------------------------------------------------------------ attributes
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool) -> None:
+        if flag and self.data.dtype.kind != "f":
+            raise TypeError(
+                f"requires_grad=True needs a floating tensor, but this one is {self.data.dtype}. "
+                f"Integer and boolean tensors hold labels, indices and masks, which have no gradient; "
+                f"if these are numbers to differentiate, create them with dtype=numpy.float32."
+            )
+        if not flag and self.op is not None:
+            raise RuntimeError(
+                "requires_grad can only be turned off on a leaf tensor; use .detach() to get a "
+                "tensor outside the graph."
+            )
+        self._requires_grad = bool(flag)
+
+    def requires_grad_(self, flag: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place and return self (PyTorch's spelling)."""
+        self.requires_grad = flag
+        return self
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors the user created (no ``op``): their ``.grad`` accumulates."""
+        return self.op is None
+
+    # ------------------------------------------------------------ conversion
+
+    def numpy(self) -> np.ndarray:
+        """The underlying array (shared, not copied)."""
+        return self.data
+
+    def item(self) -> Any:
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(
+                f"item() needs a tensor with exactly one element, but this one has shape {self.shape} "
+                f"({self.size} elements); reduce it first (e.g. .sum() or .mean()) or index one element."
+            )
+        return self.data.item()
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    def detach(self) -> Tensor:
+        """The same values, outside the graph: no gradient flows through the result."""
+        return Tensor._make(self.data, None)
+
+    def zero_grad(self) -> None:
+        """Forget the accumulated gradient (sets ``.grad`` to None, as PyTorch's default does)."""
+        self.grad = None
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="Tensor(", threshold=20, edgeitems=3)
+        extras = [f"dtype={self.dtype}"]
+        if self.name:
+            extras.append(f"name={self.name!r}")
+        if self.op is not None:
+            extras.append(f"op={self.op.name}")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return f"Tensor({body}, {', '.join(extras)})"
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(
+                f"the truth value of a tensor with {self.size} elements (shape {self.shape}) is ambiguous; "
+                f"use .any() / .all() on the comparison, e.g. bool((a == b).numpy().all())"
+            )
+        return bool(self.data)
+
+    # ------------------------------------------------------------ backward
+
+    def backward(self, grad: ArrayLike | None = None, retain_graph: bool = False) -> None:
+        """Compute d(self)/d(t) for every tensor t in the graph that requires grad, into ``t.grad``.
+
+        ``grad`` is the gradient of some final loss with respect to this tensor;
+        it defaults to 1 for a one-element tensor (the usual ``loss.backward()``).
+        Leaf gradients accumulate: call ``zero_grad()`` between steps.
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward() on a tensor that does not require grad: none of the tensors it was computed "
+                "from has requires_grad=True (or it was computed under no_grad()). Create the parameters "
+                "with requires_grad=True, e.g. Tensor(values, requires_grad=True)."
+            )
+        if grad is None:
+            if self.data.size != 1:
+                raise ValueError(
+                    f"backward() without a gradient needs a one-element output, but this tensor has shape "
+                    f"{self.shape}. Reduce it to the scalar loss you want to minimise first (e.g. "
+                    f"out.mean() or a loss function), or pass grad= an array of shape {self.shape} "
+                    f"holding d(loss)/d(this tensor)."
+                )
+            upstream = np.ones(self.shape, dtype=self.dtype)
+        else:
+            upstream = np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
+            if upstream.shape != self.shape:
+                raise ValueError(
+                    f"backward(grad=...): grad has shape {upstream.shape} but the tensor has shape "
+                    f"{self.shape}; they must match."
+                )
+        run_backward(self, upstream, retain_graph=retain_graph)
+
+    # ------------------------------------------------------------ operators
+
+    def _operand(self, other: Any, op_name: str) -> Tensor:
+        """Turn a Python number or array into a constant tensor of *our* dtype (float32 stays float32)."""
+        if isinstance(other, Tensor):
+            return other
+        array = np.asarray(other)
+        if array.dtype.kind not in "biuf":
+            raise TypeError(
+                f"{op_name}: cannot combine a Tensor with {type(other).__name__} "
+                f"(dtype {array.dtype}); expected a Tensor, a numpy array or a Python number."
+            )
+        if self.data.dtype.kind == "f":
+            array = array.astype(self.data.dtype, copy=False)
+        elif array.dtype.kind == "f":
+            array = array.astype(state.default_dtype, copy=False)
+        return Tensor._make(array, None)
+
+    def __add__(self, other: ArrayLike) -> Tensor:
+        return P.Add.apply(self, self._operand(other, "add"))
+
+    def __radd__(self, other: ArrayLike) -> Tensor:
+        return P.Add.apply(self._operand(other, "add"), self)
+
+    def __sub__(self, other: ArrayLike) -> Tensor:
+        return P.Sub.apply(self, self._operand(other, "sub"))
+
+    def __rsub__(self, other: ArrayLike) -> Tensor:
+        return P.Sub.apply(self._operand(other, "sub"), self)
+
+    def __mul__(self, other: ArrayLike) -> Tensor:
+        return P.Mul.apply(self, self._operand(other, "mul"))
+
+    def __rmul__(self, other: ArrayLike) -> Tensor:
+        return P.Mul.apply(self._operand(other, "mul"), self)
+
+    def __truediv__(self, other: ArrayLike) -> Tensor:
+        return P.Div.apply(self, self._operand(other, "div"))
+
+    def __rtruediv__(self, other: ArrayLike) -> Tensor:
+        return P.Div.apply(self._operand(other, "div"), self)
+
+    def __pow__(self, other: ArrayLike) -> Tensor:
+        return P.Pow.apply(self, self._operand(other, "pow"))
+
+    def __rpow__(self, other: ArrayLike) -> Tensor:
+        return P.Pow.apply(self._operand(other, "pow"), self)
+
+    def __matmul__(self, other: ArrayLike) -> Tensor:
+        return P.MatMul.apply(self, self._operand(other, "matmul"))
+
+    def __rmatmul__(self, other: ArrayLike) -> Tensor:
+        return P.MatMul.apply(self._operand(other, "matmul"), self)
+
+    def __neg__(self) -> Tensor:
+        return elementwise.neg(self)
+
+    def _compare(self, other: Any, compare: Any, op_name: str) -> Tensor:
+        """Comparisons give boolean tensors outside the graph (they have no gradient)."""
+        other_data = self._operand(other, op_name).data
+        _check_broadcast(op_name, self.shape, other_data.shape)
+        return Tensor._make(compare(self.data, other_data), None)
+
+    def __lt__(self, other: ArrayLike) -> Tensor:
+        return self._compare(other, np.less, "<")
+
+    def __le__(self, other: ArrayLike) -> Tensor:
+        return self._compare(other, np.less_equal, "<=")
+
+    def __gt__(self, other: ArrayLike) -> Tensor:
+        return self._compare(other, np.greater, ">")
+
+    def __ge__(self, other: ArrayLike) -> Tensor:
+        return self._compare(other, np.greater_equal, ">=")
+
+    def __eq__(self, other: ArrayLike) -> Tensor:  # type: ignore[override]
+        return self._compare(other, np.equal, "==")
+
+    def __ne__(self, other: ArrayLike) -> Tensor:  # type: ignore[override]
+        return self._compare(other, np.not_equal, "!=")
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return shape_ops.getitem(self, index)
+
+    # ------------------------------------------------------------ primitives as methods
+
+    def exp(self) -> Tensor:
+        return P.Exp.apply(self)
+
+    def log(self) -> Tensor:
+        return P.Log.apply(self)
+
+    def sin(self) -> Tensor:
+        return P.Sin.apply(self)
+
+    def cos(self) -> Tensor:
+        return P.Cos.apply(self)
+
+    def tanh(self) -> Tensor:
+        return P.Tanh.apply(self)
+
+    def maximum(self, other: ArrayLike) -> Tensor:
+        """Elementwise maximum; at ties each side gets half the gradient (as torch.maximum)."""
+        other_tensor = self._operand(other, "maximum")
+        return P.Maximum.apply(self, other_tensor)
+
+    # ------------------------------------------------------------ composites (forward expressions)
+
+    sqrt = elementwise.sqrt
+    abs = elementwise.abs
+    minimum = elementwise.minimum
+    clip = elementwise.clip
+
+    relu = activations.relu
+    leaky_relu = activations.leaky_relu
+    sigmoid = activations.sigmoid
+    softmax = activations.softmax
+    log_softmax = activations.log_softmax
+
+    sum = reductions.sum
+    mean = reductions.mean
+    max = reductions.max
+    min = reductions.min
+    logsumexp = reductions.logsumexp
+
+    reshape = shape_ops.reshape
+    transpose = shape_ops.transpose
+    flatten = shape_ops.flatten
+
+    @property
+    def T(self) -> Tensor:
+        """All axes reversed (numpy's ``.T``)."""
+        return shape_ops.transpose(self)
+
+    # ------------------------------------------------------------ factories
+
+    @staticmethod
+    def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        return Tensor(np.zeros(_shape_arg(shape), _float_dtype(dtype)), requires_grad=requires_grad)
+
+    @staticmethod
+    def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        return Tensor(np.ones(_shape_arg(shape), _float_dtype(dtype)), requires_grad=requires_grad)
+
+    @staticmethod
+    def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        """Standard normal samples from the seeded generator (see ``manual_seed``)."""
+        values = get_rng().standard_normal(_shape_arg(shape))
+        return Tensor(values, dtype=_float_dtype(dtype), requires_grad=requires_grad)
+
+    @staticmethod
+    def uniform(
+        *shape: Any, low: float = 0.0, high: float = 1.0, dtype: Any = None, requires_grad: bool = False
+    ) -> Tensor:
+        """Uniform samples in [low, high) from the seeded generator (see ``manual_seed``)."""
+        values = get_rng().uniform(low, high, _shape_arg(shape))
+        return Tensor(values, dtype=_float_dtype(dtype), requires_grad=requires_grad)
+
+
+# ---------------------------------------------------------------- functions on several tensors
+
+
+def as_tensor(value: ArrayLike, like: Tensor | None = None) -> Tensor:
+    """Return ``value`` as a Tensor; constants take ``like``'s dtype when given."""
+    if isinstance(value, Tensor):
+        return value
+    if like is not None:
+        return like._operand(value, "as_tensor")
+    return Tensor._make(_to_array(value, None, "as_tensor"), None)
+
+
+def where(condition: ArrayLike, a: ArrayLike, b: ArrayLike) -> Tensor:
+    """Elementwise ``a if condition else b``; the gradient flows only into the chosen branch."""
+    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    if cond.dtype != np.bool_:
+        raise TypeError(
+            f"where: the condition must be boolean (e.g. x > 0), got dtype {cond.dtype}; "
+            f"compare it to something first, e.g. where(mask != 0, a, b)."
+        )
+    like = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else None
+    a_t, b_t = as_tensor(a, like), as_tensor(b, like)
+    _check_broadcast("where", cond.shape, a_t.shape, b_t.shape)
+    return P.Where.apply(Tensor._make(cond, None), a_t, b_t)
+
+
+def cat(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
+    """Join tensors along an existing axis (numpy.concatenate)."""
+    return shape_ops.cat(tensors, axis)
+
+
+def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
+    """Join same-shaped tensors along a new axis (numpy.stack)."""
+    return shape_ops.stack(tensors, axis)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _to_array(data: Any, dtype: Any, op_name: str) -> np.ndarray:
+    """numpy array with the library's dtype rules: floats -> default dtype, ints and bools kept."""
+    try:
+        array = np.asarray(data, dtype=dtype)
+    except (TypeError, ValueError) as error:
+        raise TypeError(
+            f"{op_name}: cannot make a tensor from {type(data).__name__}: {error}. "
+            f"Expected a number, a (rectangular) nested list or a numpy array."
+        ) from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{op_name}: unsupported dtype {array.dtype} (from {type(data).__name__}); "
+            f"tensors hold floating, integer or boolean numbers."
+        )
+    if dtype is None and array.dtype.kind == "f" and array.dtype != state.default_dtype:
+        array = array.astype(state.default_dtype)
+    return array
+
+
+def _check_broadcast(op_name: str, *shapes: tuple[int, ...]) -> None:
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        listed = " and ".join(str(s) for s in shapes)
+        raise ValueError(
+            f"{op_name}: shapes {listed} cannot be broadcast together: aligned from the right, each "
+            f"pair of dimensions must be equal or one of them 1. Reshape one operand (e.g. "
+            f"x.reshape(-1, 1)) or check which axis you meant."
+        ) from None
+
+
+def _shape_arg(shape: tuple[Any, ...]) -> tuple[int, ...]:
+    """Accept both ``zeros(2, 3)`` and ``zeros((2, 3))``."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    if not all(isinstance(n, (int, np.integer)) and n >= 0 for n in shape):
+        raise ValueError(f"a shape must be non-negative integers, got {shape}")
+    return tuple(int(n) for n in shape)
+
+
+def _float_dtype(dtype: Any) -> np.dtype:
+    return state.default_dtype if dtype is None else np.dtype(dtype)
