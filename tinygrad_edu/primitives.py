@@ -174,7 +174,8 @@ class Exp(Function):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return (_zero_where_upstream_is_zero(grad, grad * out),)
+        with np.errstate(invalid="ignore"):  # 0 * inf where exp overflowed; fixed just below
+            return (_zero_where_upstream_is_zero(grad, grad * out),)
 
 
 class Log(Function):
