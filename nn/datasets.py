@@ -26,6 +26,7 @@ import numpy as np
 
 __all__ = [
     "DATA_DIR_ENV_VAR",
+    "DOWNLOAD_TIMEOUT",
     "IDXFormatError",
     "MNISTNotFoundError",
     "MNIST_MIRRORS",
@@ -248,7 +249,9 @@ def mnist(
     directory = mnist_directory(root)
     missing = [name for name in MNIST_SHA256 if _find_file(directory, name) is None]
     if missing and not download:
-        raise MNISTNotFoundError(_missing_files_message(directory, missing, "Downloading is disabled."))
+        raise MNISTNotFoundError(
+            _missing_files_message(directory, missing, "Downloading is disabled (download=False).")
+        )
     for position, name in enumerate(missing):
         failures = _download(name, directory, MNIST_MIRRORS if mirrors is None else mirrors)
         if failures:  # stop at the first failure: offline, every later file would fail too
