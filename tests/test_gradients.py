@@ -84,7 +84,8 @@ UNARY = {
 @given(shape=small_shapes, seed=seeds)
 def test_unary_ops(name, shape, seed):
     fn, opts = UNARY[name]
-    x = values(shape, seed, low=0.3 if opts.get("positive") else None, away_from_zero=opts.get("kink_at_zero"))
+    low = 0.3 if opts.get("positive") else None
+    x = values(shape, seed, low=low, away_from_zero=opts.get("kink_at_zero"))
     if opts.get("clip"):  # keep away from the clip boundaries
         x = np.where(np.abs(np.abs(x) - 0.5) < 0.05, x + 0.2, x)
     assert_gradients_match(fn, x)

@@ -441,7 +441,8 @@ def _matmul(a: Tensor, b: Tensor) -> Tensor:
     """a @ b after checking that the inner dimensions meet (numpy's own message is cryptic)."""
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(
-            f"matmul: shapes {a.shape} and {b.shape}: @ needs at least 1-D operands; use * to scale by a number."
+            f"matmul: shapes {a.shape} and {b.shape}: @ needs at least 1-D operands; "
+            f"use * to scale by a number."
         )
     inner_b = b.shape[-2] if b.ndim >= 2 else b.shape[0]
     if a.shape[-1] != inner_b:
