@@ -245,16 +245,12 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, x, axis: tuple[int, ...] | None, keepdims: bool):
         ctx.input_shape = x.shape
-        ctx.axis = axis
-        ctx.keepdims = keepdims
-        return np.sum(x, axis=axis, keepdims=keepdims)
+        ctx.kept_shape = tuple(1 if axis is None or i in axis else n for i, n in enumerate(x.shape))
+        return np.add.reduce(x, axis=axis, keepdims=keepdims)
 
     @staticmethod
     def backward(ctx, grad):
-        if not ctx.keepdims:
-            summed = ctx.axis if ctx.axis is not None else tuple(range(len(ctx.input_shape)))
-            grad = np.expand_dims(grad, summed)
-        return (np.broadcast_to(grad, ctx.input_shape),)
+        return (np.broadcast_to(np.reshape(grad, ctx.kept_shape), ctx.input_shape),)
 
 
 class Max(Function):
@@ -262,7 +258,7 @@ class Max(Function):
 
     @staticmethod
     def forward(ctx, x, axis: tuple[int, ...] | None, keepdims: bool):
-        out = np.max(x, axis=axis, keepdims=True)
+        out = np.maximum.reduce(x, axis=axis, keepdims=True)
         ctx.save_for_backward(x, out)
         ctx.axis = axis
         return out if keepdims else np.squeeze(out, axis=axis)

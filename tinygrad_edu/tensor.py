@@ -90,6 +90,11 @@ class Tensor:
         out._requires_grad = op is not None
         return out
 
+    @classmethod
+    def _constant(cls, value: Any) -> Tensor:
+        """A tensor outside the graph for a number or array given to ``Function.apply``."""
+        return cls._make(_to_array(value, None, "apply"), None)
+
     # ------------------------------------------------------------ attributes
 
     @property
@@ -388,7 +393,7 @@ def as_tensor(value: ArrayLike, like: Tensor | None = None) -> Tensor:
         return value
     if like is not None:
         return like._operand(value, "as_tensor")
-    return Tensor._make(_to_array(value, None, "as_tensor"), None)
+    return Tensor._constant(value)
 
 
 def where(condition: ArrayLike, a: ArrayLike, b: ArrayLike) -> Tensor:
