@@ -243,7 +243,7 @@ class Sum(Function):
     """Sum over axes. Backward copies (broadcasts) the upstream gradient back to every summed element."""
 
     @staticmethod
-    def forward(ctx, x, axis: tuple[int, ...] | None, keepdims: bool):
+    def forward(ctx, x, axis, keepdims):
         ctx.input_shape = x.shape
         ctx.kept_shape = tuple(1 if axis is None or i in axis else n for i, n in enumerate(x.shape))
         return np.add.reduce(x, axis=axis, keepdims=keepdims)
@@ -257,7 +257,7 @@ class Max(Function):
     """Max over axes. The maximum gets the gradient; tied maxima share it evenly (as torch.amax)."""
 
     @staticmethod
-    def forward(ctx, x, axis: tuple[int, ...] | None, keepdims: bool):
+    def forward(ctx, x, axis, keepdims):
         out = np.maximum.reduce(x, axis=axis, keepdims=True)
         ctx.save_for_backward(x, out)
         ctx.axis = axis
@@ -279,7 +279,7 @@ class Reshape(Function):
     """Same numbers, new shape: the gradient is reshaped back."""
 
     @staticmethod
-    def forward(ctx, x, shape: tuple[int, ...]):
+    def forward(ctx, x, shape):
         ctx.input_shape = x.shape
         return np.reshape(x, shape)
 
@@ -292,7 +292,7 @@ class Permute(Function):
     """Reorder axes (transpose): the gradient is permuted back with the inverse order."""
 
     @staticmethod
-    def forward(ctx, x, axes: tuple[int, ...]):
+    def forward(ctx, x, axes):
         ctx.axes = axes
         return np.transpose(x, axes)
 
@@ -305,7 +305,7 @@ class Index(Function):
     """x[index]: the gradient is scattered back; repeated integer indices accumulate."""
 
     @staticmethod
-    def forward(ctx, x, index: Any, advanced: bool):
+    def forward(ctx, x, index, advanced):
         ctx.input_shape = x.shape
         ctx.input_dtype = x.dtype
         ctx.index = index
@@ -326,7 +326,7 @@ class Cat(Function):
     """Concatenate along an axis: the gradient is split back into the pieces."""
 
     @staticmethod
-    def forward(ctx, *arrays, axis: int):
+    def forward(ctx, *arrays, axis):
         ctx.axis = axis
         ctx.split_points = np.cumsum([a.shape[axis] for a in arrays])[:-1]
         return np.concatenate(arrays, axis=axis)
