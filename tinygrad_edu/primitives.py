@@ -20,13 +20,9 @@ Conventions every backward follows:
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from .function import Function
-
-Grads = tuple[Any, ...]
 
 
 def _zero_where_upstream_is_zero(upstream: np.ndarray, product: np.ndarray) -> np.ndarray:
