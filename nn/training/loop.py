@@ -1,0 +1,195 @@
+"""The training loop: epochs of minibatch steps, evaluation in large batches, and a history of both.
+
+Nothing here knows about MNIST: it takes arrays, a model, a loss's optimizer
+and a schedule, and reports through a ``log`` function (``print`` by default).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from tqdm import tqdm
+
+import nn
+from nn.data import BatchLoader, batch_size_ramp
+from tinygrad_edu import Tensor, no_grad
+
+from .health import DivergenceGuard, stalled_loss_warning
+
+__all__ = ["EVAL_BATCH_SIZE", "EpochRecord", "Evaluation", "History", "evaluate", "fit", "predict_logits"]
+
+EVAL_BATCH_SIZE = 5000
+"""Evaluation needs no graph, so big batches are cheap and much faster than small ones."""
+
+Log = Callable[[str], None]
+
+
+@dataclass
+class Evaluation:
+    """Loss, accuracy and predictions of a model on one labelled set."""
+
+    loss: float
+    accuracy: float
+    predictions: np.ndarray
+
+
+@dataclass
+class EpochRecord:
+    """What one epoch did; one row of the history CSV."""
+
+    epoch: int
+    batch_size: int
+    lr: float
+    train_loss: float
+    val_loss: float | None
+    val_accuracy: float | None
+    test_accuracy: float
+    seconds: float
+    images_per_second: float
+
+    def summary(self, epochs: int) -> str:
+        val = "" if self.val_accuracy is None else f"  val acc {self.val_accuracy:7.2%}"
+        return (
+            f"epoch {self.epoch:>2}/{epochs}  batch {self.batch_size:>4}  lr {self.lr:.2e}  "
+            f"train loss {self.train_loss:.4f}{val}  test acc {self.test_accuracy:7.2%}  "
+            f"({self.seconds:.1f} s, {self.images_per_second:,.0f} img/s)"
+        )
+
+
+@dataclass
+class History:
+    """Everything a run measured: per-epoch records and the loss of every single step."""
+
+    epochs: list[EpochRecord] = field(default_factory=list)
+    step_losses: list[float] = field(default_factory=list)
+    steps_per_epoch: list[int] = field(default_factory=list)
+
+
+@dataclass
+class DataSplits:
+    """Inputs (N, features) as float32 and integer labels (N,) for each part; the validation part may be absent."""
+
+    num_classes: int
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray | None
+    y_val: np.ndarray | None
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+
+def predict_logits(model: nn.Module, x: np.ndarray, batch_size: int = EVAL_BATCH_SIZE) -> np.ndarray:
+    """The model's outputs for ``x`` in evaluation mode (no dropout), without recording a graph."""
+    was_training = model.training
+    model.eval()
+    try:
+        with no_grad():
+            parts = [model(Tensor(x[start : start + batch_size])).numpy() for start in range(0, len(x), batch_size)]
+    finally:
+        model.train(was_training)
+    return np.concatenate(parts)
+
+
+def evaluate(model: nn.Module, x: np.ndarray, y: np.ndarray, batch_size: int = EVAL_BATCH_SIZE) -> Evaluation:
+    """Mean cross-entropy, accuracy and predicted classes on ``(x, y)``."""
+    logits = predict_logits(model, x, batch_size)
+    with no_grad():
+        loss = nn.cross_entropy(Tensor(logits), y).item()
+    predictions = logits.argmax(axis=1)
+    return Evaluation(loss, float(np.mean(predictions == y)), predictions)
+
+
+def fit(
+    model: nn.Module,
+    optimizer: nn.optim.Optimizer,
+    data: DataSplits,
+    *,
+    epochs: int,
+    batch_start: int,
+    batch_size: int,
+    seed: int,
+    scheduler: nn.optim.LRScheduler | None = None,
+    progress: bool = True,
+    log: Log = print,
+    history: History | None = None,
+) -> History:
+    """Train for ``epochs`` epochs, evaluating after each; return the history.
+
+    The batch size doubles each epoch from ``batch_start`` up to ``batch_size``
+    (`nn.data.batch_size_ramp`); the scheduler, if any, steps once per epoch.
+    Raises `TrainingDiverged` when the loss turns NaN/inf or keeps climbing:
+    pass your own ``history`` to keep what was measured up to that point.
+    """
+    history = History() if history is None else history
+    loader = BatchLoader(data.x_train, data.y_train, batch_size=batch_start, seed=seed)
+    guard = DivergenceGuard()
+    for epoch in range(1, epochs + 1):
+        loader.batch_size = batch_size_ramp(batch_start, batch_size, epoch - 1)
+        lr = optimizer.lr
+        started = time.perf_counter()
+        history.steps_per_epoch.append(0)
+        with _progress_bar(len(data.x_train), f"epoch {epoch}/{epochs}", progress) as bar:
+            for x_batch, y_batch in loader:
+                loss = _train_step(model, optimizer, x_batch, y_batch, guard)
+                history.step_losses.append(loss)
+                history.steps_per_epoch[-1] += 1
+                bar.update(len(x_batch))
+                bar.set_postfix(loss=f"{guard.smoothed:.4f}", refresh=False)
+        seconds = time.perf_counter() - started
+        epoch_losses = history.step_losses[-history.steps_per_epoch[-1] :]
+        record = _epoch_record(model, data, epoch, loader.batch_size, lr, epoch_losses, seconds)
+        history.epochs.append(record)
+        log(record.summary(epochs))
+        if epoch == 1 and (warning := stalled_loss_warning(record.train_loss, data.num_classes)):
+            log(f"WARNING: {warning}")
+        if scheduler is not None:
+            scheduler.step()
+    return history
+
+
+def _progress_bar(images: int, description: str, enabled: bool) -> tqdm:
+    """A bar counting images, so tqdm's rate is the throughput in images per second."""
+    return tqdm(total=images, desc=description, unit="img", unit_scale=True, disable=not enabled, leave=False)
+
+
+def _train_step(
+    model: nn.Module, optimizer: nn.optim.Optimizer, x_batch: np.ndarray, y_batch: np.ndarray, guard: DivergenceGuard
+) -> float:
+    """One minibatch update; returns the loss before the update."""
+    optimizer.zero_grad()
+    loss = nn.cross_entropy(model(Tensor(x_batch)), y_batch)
+    value = loss.item()
+    guard.update(value, optimizer.lr)  # before the update: a NaN loss must not reach the weights
+    loss.backward()
+    optimizer.step()
+    return value
+
+
+def _epoch_record(
+    model: nn.Module,
+    data: DataSplits,
+    epoch: int,
+    batch_size: int,
+    lr: float,
+    losses: list[float],
+    seconds: float,
+) -> EpochRecord:
+    """Evaluate on validation and test data after an epoch and summarise it."""
+    val = None
+    if data.x_val is not None and data.y_val is not None:
+        val = evaluate(model, data.x_val, data.y_val)
+    test = evaluate(model, data.x_test, data.y_test)
+    return EpochRecord(
+        epoch=epoch,
+        batch_size=batch_size,
+        lr=lr,
+        train_loss=float(np.mean(losses)),
+        val_loss=None if val is None else val.loss,
+        val_accuracy=None if val is None else val.accuracy,
+        test_accuracy=test.accuracy,
+        seconds=seconds,
+        images_per_second=len(data.x_train) / seconds,
+    )
