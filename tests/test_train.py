@@ -1,0 +1,273 @@
+"""Tests for the training command (``python -m nn.train mnist``) and its health checks.
+
+Most tests train on a small synthetic MNIST written here as IDX files (each
+digit class is a bright bar at its own height, so it is learnable in one
+epoch); one test trains briefly on the real MNIST when it is available.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nn.datasets import MNISTNotFoundError, mnist, mnist_directory
+from nn.train import main
+from nn.training.config import TrainConfig
+from nn.training.health import (
+    DivergenceGuard,
+    InputStats,
+    TrainingDiverged,
+    initial_loss_warning,
+    input_warnings,
+    stalled_loss_warning,
+)
+from nn.training.loop import predict_logits
+from nn.training.mnist import build_model
+from nn.training.report import confusion_matrix, format_confusion_matrix
+
+REPO = Path(__file__).resolve().parent.parent
+SMALL_RUN = ["--hidden", "16", "--epochs", "1", "--val-size", "200", "--no-progress", "--no-plots"]
+
+
+def write_idx(path: Path, array: np.ndarray) -> None:
+    """uint8 IDX: two zero bytes, type code 0x08, the number of dimensions, big-endian sizes, the bytes."""
+    header = bytes([0, 0, 0x08, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
+    path.write_bytes(header + array.astype(np.uint8).tobytes())
+
+
+def synthetic_digits(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Noisy 28x28 images where digit d is a bright horizontal bar at rows 4 + 2d and 5 + 2d."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 10, count)
+    images = rng.integers(0, 60, (count, 28, 28))
+    for row in range(2):
+        images[np.arange(count), 4 + 2 * labels + row, 4:24] = 255
+    return images.astype(np.uint8), labels.astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("synthetic_mnist")
+    for prefix, count, seed in (("train", 1200, 0), ("t10k", 300, 1)):
+        images, labels = synthetic_digits(count, seed)
+        write_idx(directory / f"{prefix}-images-idx3-ubyte", images)
+        write_idx(directory / f"{prefix}-labels-idx1-ubyte", labels)
+    return directory
+
+
+def run_command(data_dir: Path, out_dir: Path, *options: str) -> int:
+    return main(["mnist", "--data-dir", str(data_dir), "--out-dir", str(out_dir), *SMALL_RUN, *options])
+
+
+# ---------------------------------------------------------------- the command end to end
+
+
+def test_command_trains_and_writes_history_model_and_matrix(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_command(data_dir, tmp_path, "--limit", "600") == 0
+    output = capsys.readouterr().out
+    assert "data: 600 training, 200 validation, 300 test images" in output
+    assert "epoch  1/1" in output and "val acc" in output and "test acc" in output
+    assert "true\\pred" in output and "WARNING" not in output
+
+    history = json.loads((tmp_path / "history.json").read_text())
+    assert history["status"] == "finished"
+    assert history["config"]["limit"] == 600 and history["config"]["hidden"] == [16]
+    (epoch,) = history["epochs"]
+    assert epoch["test_accuracy"] == history["test_accuracy"] >= 0.5  # chance is 0.1: it learned something
+    assert len(history["step_losses"]) == history["steps_per_epoch"][0] == math.ceil(600 / 32)
+    with open(tmp_path / "history.csv", newline="") as file:
+        (row,) = list(csv.DictReader(file))
+    assert float(row["val_accuracy"]) == pytest.approx(epoch["val_accuracy"])
+
+    # The .npz holds plain arrays (no pickle), and a fresh model loaded from it makes exactly the
+    # predictions the run measured: the recorded confusion matrix is reproduced cell for cell.
+    with np.load(tmp_path / "model.npz", allow_pickle=False) as archive:
+        state = {name: archive[name] for name in archive.files}
+    model = build_model(TrainConfig(hidden=[16]), num_inputs=24 * 24)
+    assert sorted(state) == sorted(name for name, _ in model.named_parameters())
+    model.load_state_dict(state)
+    x_test, y_test = synthetic_digits(300, seed=1)
+    inputs = (x_test[:, 2:26, 2:26].reshape(300, -1) / np.float32(255)).astype(np.float32)
+    predictions = predict_logits(model, inputs).argmax(axis=1)
+    assert confusion_matrix(y_test.astype(np.int64), predictions, 10).tolist() == history["confusion_matrix"]
+
+
+def test_saved_model_round_trips_to_identical_outputs(tmp_path: Path) -> None:
+    config = TrainConfig(hidden=[8, 8], activation="tanh", dropout=0.1)
+    model, fresh = build_model(config, 20), build_model(config, 20)
+    model.save(tmp_path / "model.npz")
+    fresh.load(tmp_path / "model.npz")
+    x = np.random.default_rng(0).random((5, 20), dtype=np.float32)
+    np.testing.assert_array_equal(predict_logits(fresh, x), predict_logits(model, x))
+
+
+def test_huge_learning_rate_stops_the_run_with_advice(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_command(data_dir, tmp_path, "--limit", "1000", "--lr", "50") == 1
+    output = capsys.readouterr().out
+    assert "lower the learning rate (now 50; try 5)" in output
+    assert "nan" not in output.split("STOPPED")[0]  # stopped before printing a NaN epoch
+    assert not (tmp_path / "model.npz").exists()
+    assert json.loads((tmp_path / "history.json").read_text())["status"].startswith("diverged")
+
+
+def test_raw_pixels_trigger_the_input_and_initial_loss_warnings(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_command(data_dir, tmp_path, "--limit", "100", "--raw-pixels")
+    output = capsys.readouterr().out
+    assert "inputs: min 0.000  max 255.000" in output
+    assert "UNSCALED 0-255 PIXELS" in output
+    assert "WARNING: the initial loss" in output and "more than 1.5x the expected 2.303" in output
+
+
+def test_help_documents_every_option(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["mnist", "--help"])
+    assert exit_info.value.code == 0
+    help_text = " ".join(capsys.readouterr().out.split())  # undo argparse's line wrapping
+    documented = {
+        "--hidden": "hidden layer sizes",
+        "--activation": "activation after every hidden layer",
+        "--optimizer": "update rule",
+        "--lr": "initial learning rate (default: 0.001 for adam, 0.1 for sgd)",
+        "--momentum": "SGD momentum",
+        "--weight-decay": "L2 penalty",
+        "--schedule": "cosine decays it",
+        "--batch-size": "final batch size",
+        "--batch-start": "doubled each epoch",
+        "--epochs": "passes over the training set",
+        "--dropout": "probability of dropping",
+        "--seed": "seeds initialisation",
+        "--data-dir": "TINYGRAD_EDU_DATA",
+        "--val-size": "held out for validation",
+        "--crop": "border pixels",
+        "--out-dir": "history.json, history.csv, model.npz",
+        "--limit": "only the first N training images",
+        "--raw-pixels": "unscaled 0-255 pixels",
+        "--no-progress": "no progress bar",
+        "--no-plots": "skip the plots",
+    }
+    for option, phrase in documented.items():
+        assert option in help_text and phrase in help_text, option
+
+
+def test_bad_settings_are_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["mnist", "--momentum", "0.9"])  # momentum with the default optimizer, Adam
+    assert exit_info.value.code == 2
+    assert "momentum is an SGD setting" in capsys.readouterr().err
+
+
+def test_example_script_is_a_thin_wrapper() -> None:
+    result = subprocess.run(
+        [sys.executable, str(REPO / "examples" / "mnist_mlp.py"), "--help"], capture_output=True, text=True
+    )
+    assert result.returncode == 0 and "--batch-start" in result.stdout
+
+
+# ---------------------------------------------------------------- health checks
+
+
+@pytest.mark.parametrize(
+    ("pixels", "fragment"),
+    [(np.array([0.0, 128.0, 255.0]), "UNSCALED 0-255 PIXELS"), (np.array([-40.0, 3.0, 55.0]), "LARGE")],
+)
+def test_input_warnings_fire_for_large_inputs(pixels: np.ndarray, fragment: str) -> None:
+    (warning,) = input_warnings(InputStats.of(pixels))
+    assert fragment in warning
+
+
+@pytest.mark.parametrize("pixels", [np.array([0.0, 0.5, 1.0]), np.array([-2.5, 0.0, 3.0])])
+def test_input_warnings_stay_quiet_for_scaled_inputs(pixels: np.ndarray) -> None:
+    assert input_warnings(InputStats.of(pixels)) == []
+
+
+@pytest.mark.parametrize(("loss", "fires"), [(2.30, False), (1.2, False), (3.4, False), (3.5, True), (1.1, True)])
+def test_initial_loss_warning_band(loss: float, fires: bool) -> None:
+    warning = initial_loss_warning(loss, num_classes=10)
+    assert (warning is not None) == fires
+    if fires:
+        assert "expected 2.303" in warning  # type: ignore[operator]
+
+
+def test_initial_loss_warning_for_non_finite_loss() -> None:
+    assert "overflows" in initial_loss_warning(float("inf"), 10)  # type: ignore[operator]
+
+
+def test_stalled_loss_warning() -> None:
+    assert stalled_loss_warning(0.5, 10) is None
+    assert "barely learning" in stalled_loss_warning(2.2, 10)  # type: ignore[operator]
+
+
+def test_guard_stops_at_once_on_nan() -> None:
+    guard = DivergenceGuard()
+    guard.update(2.3, lr=0.1)
+    with pytest.raises(TrainingDiverged, match=r"became nan.*lower the learning rate \(now 0.1; try 0.01\)"):
+        guard.update(float("nan"), lr=0.1)
+
+
+def test_guard_stops_a_climbing_loss_after_its_patience() -> None:
+    guard = DivergenceGuard(patience=20)
+    for _ in range(50):
+        guard.update(2.3, lr=1.0)
+    steps = 0
+    with pytest.raises(TrainingDiverged, match="lower the learning rate"):
+        for steps in range(1, 100):  # noqa: B007
+            guard.update(50.0, lr=1.0)
+    assert 20 <= steps < 30  # the smoothed loss passes 2 x 2.3 within a few steps, then 20 more
+
+
+def test_guard_ignores_noise_of_a_healthy_run() -> None:
+    """A decreasing loss with spiky batches (up to 10x the trend, as late in training) never stops."""
+    rng = np.random.default_rng(0)
+    guard = DivergenceGuard()
+    for step in range(5000):
+        trend = 2.3 * math.exp(-step / 300) + 0.005
+        guard.update(trend * rng.lognormal(0.0, 0.8), lr=1e-3)
+
+
+# ---------------------------------------------------------------- confusion matrix
+
+
+def test_confusion_matrix_counts_and_format() -> None:
+    labels = np.array([0, 0, 1, 2, 2, 2])
+    predictions = np.array([0, 1, 1, 2, 2, 0])
+    matrix = confusion_matrix(labels, predictions, 3)
+    assert matrix.tolist() == [[1, 1, 0], [0, 1, 0], [1, 0, 2]]
+    lines = format_confusion_matrix(matrix).splitlines()
+    assert lines[0].split() == ["true\\pred", "0", "1", "2", "accuracy"]
+    assert lines[3].split() == ["2", "1", "0", "2", "66.67%"]
+
+
+# ---------------------------------------------------------------- real MNIST
+
+
+def real_mnist_dir() -> str:
+    """The directory holding the real MNIST files, or skip the test saying why."""
+    try:
+        mnist(download=False)
+    except MNISTNotFoundError as error:
+        reason = str(error).splitlines()[0]
+        pytest.skip(f"real MNIST not found (set TINYGRAD_EDU_DATA to the directory holding it): {reason}")
+    return str(mnist_directory())
+
+
+def test_one_short_epoch_on_real_mnist_reaches_90_percent(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    directory = real_mnist_dir()
+    options = ["--limit", "15000", "--hidden", "64", "--batch-start", "64", "--batch-size", "64"]
+    assert main(["mnist", "--data-dir", directory, "--out-dir", str(tmp_path), "--epochs", "1",
+                 "--no-progress", "--no-plots", *options]) == 0  # fmt: skip
+    assert "WARNING" not in capsys.readouterr().out
+    assert json.loads((tmp_path / "history.json").read_text())["test_accuracy"] >= 0.90
