@@ -1,1 +1,34 @@
 """nn: modules, losses, optimizers and data for tinygrad-edu."""
+
+from . import init
+from .layers import (
+    MLP,
+    Activation,
+    Dropout,
+    Identity,
+    LeakyReLU,
+    Linear,
+    PerUnitActivation,
+    ReLU,
+    Sigmoid,
+    Tanh,
+)
+from .module import IncompatibleKeys, Module, Parameter, Sequential
+
+__all__ = [
+    "MLP",
+    "Activation",
+    "Dropout",
+    "Identity",
+    "IncompatibleKeys",
+    "LeakyReLU",
+    "Linear",
+    "Module",
+    "Parameter",
+    "PerUnitActivation",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Tanh",
+    "init",
+]
