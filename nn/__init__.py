@@ -13,6 +13,7 @@ from .layers import (
     Sigmoid,
     Tanh,
 )
+from .losses import binary_cross_entropy_with_logits, cross_entropy, mse_loss
 from .module import IncompatibleKeys, Module, Parameter, Sequential
 
 __all__ = [
@@ -30,5 +31,8 @@ __all__ = [
     "Sequential",
     "Sigmoid",
     "Tanh",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
     "init",
+    "mse_loss",
 ]
