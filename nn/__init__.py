@@ -1,6 +1,6 @@
 """nn: modules, losses, optimizers and data for tinygrad-edu."""
 
-from . import init
+from . import init, optim
 from .layers import (
     MLP,
     Activation,
@@ -35,4 +35,5 @@ __all__ = [
     "cross_entropy",
     "init",
     "mse_loss",
+    "optim",
 ]
