@@ -44,9 +44,10 @@ def mse_loss(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:
 def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Cross-entropy between softmax(logits) and the target classes, averaged over the batch by default.
 
-    Computed as ``-sum(target_probs * log_softmax(logits))`` per sample.
-    ``log_softmax`` subtracts each row's maximum before exponentiating, so
-    huge or saturated logits give finite losses and gradients (no inf or NaN).
+    Per sample: ``-log_softmax(logits)[label]`` for integer labels (picked by
+    integer indexing), ``-sum(target * log_softmax(logits))`` for probability
+    rows. ``log_softmax`` subtracts each row's maximum before exponentiating,
+    so huge or saturated logits give finite losses and gradients (no inf or NaN).
 
     Parameters
     ----------
@@ -77,7 +78,7 @@ def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tenso
         raise ValueError("cross_entropy: the batch is empty (0 rows), so there is no mean to take")
     labels = target.data if isinstance(target, Tensor) else np.asarray(target)
     if labels.dtype.kind in "iu":
-        probs: Any = _one_hot(labels, logits.shape)
+        _check_labels(labels, logits.shape)
     elif labels.dtype.kind == "f":
         if labels.shape != logits.shape:
             hint = (
@@ -89,17 +90,20 @@ def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tenso
                 f"cross_entropy: floating targets are probability rows and must have the logits' shape "
                 f"{logits.shape}, got {labels.shape}.{hint}"
             )
-        probs = target
     else:
         raise TypeError(
             f"cross_entropy: target must hold integer class labels or floating probabilities, "
             f"got dtype {labels.dtype}."
         )
-    picked = logits.log_softmax(axis=1) * probs
+    n = logits.shape[0]
+    log_probs = logits.log_softmax(axis=1)
+    if labels.dtype.kind == "f":
+        picked = (log_probs * target).sum(axis=1)
+    else:
+        picked = log_probs[np.arange(n), labels]  # the log-probability of each sample's class
     if reduction == "none":
-        return -picked.sum(axis=1)
-    total = -picked.sum()
-    return total * (1.0 / logits.shape[0]) if reduction == "mean" else total
+        return -picked
+    return picked.sum() * (-1.0 / n if reduction == "mean" else -1.0)
 
 
 def binary_cross_entropy_with_logits(logits: Tensor, target: Any, reduction: str = "mean") -> Tensor:
@@ -174,8 +178,8 @@ def _same_shape_target(name: str, pred: Tensor, target: Any) -> Any:
     return target
 
 
-def _one_hot(labels: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Validate integer class labels for logits of ``shape`` (N, C) and turn them into one-hot rows."""
+def _check_labels(labels: np.ndarray, shape: tuple[int, ...]) -> None:
+    """Integer class labels for logits of ``shape`` (N, C) must be N indices in [0, C)."""
     n, n_classes = shape
     if labels.shape != (n,):
         raise ValueError(
@@ -190,6 +194,3 @@ def _one_hot(labels: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
             f"classes, got {bad[:5].tolist()}{'...' if bad.size > 5 else ''}. Check the number of outputs "
             f"of the last layer and the labels' encoding (e.g. 1-based classes)."
         )
-    one_hot = np.zeros(shape, dtype=np.float32)
-    one_hot[np.arange(n), labels] = 1
-    return one_hot

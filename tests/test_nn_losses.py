@@ -99,6 +99,14 @@ def test_cross_entropy_is_finite_for_huge_logits(scale):
     assert right == pytest.approx(0.0, abs=1e-6) and wrong == pytest.approx(scale, rel=1e-6)
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered")  # -3e38 - 3e38 overflows to -inf, on purpose
+def test_cross_entropy_with_labels_is_finite_even_when_a_log_probability_is_minus_inf():
+    logits = Tensor(np.array([[3e38, -3e38, 0.0]], dtype=np.float32), requires_grad=True)  # gap overflows
+    loss = nn.cross_entropy(logits, np.array([0]))
+    loss.backward()
+    assert loss.item() == 0.0 and np.isfinite(logits.grad).all()
+
+
 @pytest.mark.parametrize(
     ("target", "error", "message"),
     [
