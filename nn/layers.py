@@ -71,7 +71,11 @@ class Linear(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         if x.shape[-1:] != (self.in_features,):
-            hint = " (flatten the images first: x.reshape(len(x), -1))" if x.ndim > 2 else ""
+            hint = ""
+            if x.ndim > 2:
+                hint = " (flatten the images first: x.reshape(len(x), -1))"
+            elif x.ndim == 1 and self.in_features == 1:
+                hint = " (a batch of single numbers must be a column: x.reshape(-1, 1))"
             raise ValueError(
                 f"Linear(in_features={self.in_features}, out_features={self.out_features}) got an input "
                 f"of shape {x.shape}; its last dimension must be {self.in_features}{hint}."

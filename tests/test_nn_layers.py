@@ -51,6 +51,8 @@ def test_linear_default_dtype_is_float32():
 def test_linear_wrong_input_width_names_the_layer_and_the_fix():
     with pytest.raises(ValueError, match=r"Linear\(in_features=784.*\(8, 28, 28\).*flatten"):
         nn.Linear(784, 10)(Tensor(np.zeros((8, 28, 28))))
+    with pytest.raises(ValueError, match=r"shape \(5,\).*must be a column: x.reshape\(-1, 1\)"):
+        nn.Linear(1, 10)(Tensor(np.zeros(5)))
 
 
 @pytest.mark.parametrize("bad", [0, -1, 2.5, True])
