@@ -1,9 +1,9 @@
 """Train and evaluate a model from the command line: ``python -m nn.train mnist [options]``.
 
-The defaults train a 576-256-128-10 ReLU MLP with Adam to >= 98% test
-accuracy in a few minutes on a laptop CPU; ``--help`` lists every option. The
-work is done by ``nn.training``; this module only turns arguments into a
-`TrainConfig`.
+The defaults train a 576-256-128-10 ReLU MLP (dropout 0.1) with Adam for 12
+epochs to about 98.4% test accuracy, in well under a minute on a 2-core CPU.
+``--help`` lists every option. The work is done by ``nn.training``; this
+module only turns arguments into a `TrainConfig`.
 """
 
 from __future__ import annotations

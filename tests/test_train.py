@@ -141,7 +141,7 @@ def test_help_documents_every_option(capsys: pytest.CaptureFixture[str]) -> None
         "--hidden": "hidden layer sizes",
         "--activation": "activation after every hidden layer",
         "--optimizer": "update rule",
-        "--lr": "initial learning rate (default: 0.001 for adam, 0.1 for sgd)",
+        "--lr": "initial learning rate (default: 0.002 for adam, 0.1 for sgd)",
         "--momentum": "SGD momentum",
         "--weight-decay": "L2 penalty",
         "--schedule": "cosine decays it",
