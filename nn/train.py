@@ -12,6 +12,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from nn.datasets import MNISTNotFoundError
 from nn.training.config import ACTIVATIONS, DEFAULT_LR, OPTIMIZERS, SCHEDULES, TrainConfig
 from nn.training.mnist import run
 
@@ -143,7 +144,7 @@ def _lr_defaults() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command; returns the exit code (0 ok, 1 training diverged, 2 bad arguments)."""
+    """Run the command; returns the exit code (0 ok, 1 training diverged, 2 bad arguments or no data)."""
     parser = build_parser()
     arguments = vars(parser.parse_args(argv))
     del arguments["dataset"]  # the only one is mnist
@@ -151,7 +152,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = TrainConfig(**arguments)
     except ValueError as error:
         parser.error(str(error))
-    return run(config)
+    try:
+        return run(config)
+    except MNISTNotFoundError as error:  # the message says where the files were looked for
+        print(f"error: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from nn import datasets
 from nn.datasets import MNISTNotFoundError, mnist, mnist_directory
 from nn.train import main
 from nn.training.config import TrainConfig
@@ -168,6 +169,14 @@ def test_bad_settings_are_usage_errors(capsys: pytest.CaptureFixture[str]) -> No
         main(["mnist", "--momentum", "0.9"])  # momentum with the default optimizer, Adam
     assert exit_info.value.code == 2
     assert "momentum is an SGD setting" in capsys.readouterr().err
+
+
+def test_missing_data_is_a_short_error_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(datasets, "MNIST_MIRRORS", ((tmp_path / "no-such-mirror").as_uri() + "/",))  # offline
+    assert main(["mnist", "--data-dir", str(tmp_path), "--out-dir", str(tmp_path / "out")]) == 2
+    assert "error: MNIST files missing in" in capsys.readouterr().err
 
 
 def test_example_script_is_a_thin_wrapper() -> None:
