@@ -130,6 +130,7 @@ def fit(
         loader.batch_size = batch_size_ramp(batch_start, batch_size, epoch - 1)
         lr = optimizer.lr
         started = time.perf_counter()
+        first_step = len(history.step_losses)
         history.steps_per_epoch.append(0)
         with _progress_bar(len(data.x_train), f"epoch {epoch}/{epochs}", progress) as bar:
             for x_batch, y_batch in loader:
@@ -139,7 +140,7 @@ def fit(
                 bar.update(len(x_batch))
                 bar.set_postfix(loss=f"{guard.smoothed:.4f}", refresh=False)
         seconds = time.perf_counter() - started
-        epoch_losses = history.step_losses[-history.steps_per_epoch[-1] :]
+        epoch_losses = history.step_losses[first_step:]
         record = _epoch_record(model, data, epoch, loader.batch_size, lr, epoch_losses, seconds)
         history.epochs.append(record)
         log(record.summary(epochs))
