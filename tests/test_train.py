@@ -8,6 +8,7 @@ epoch); one test trains briefly on the real MNIST when it is available.
 from __future__ import annotations
 
 import csv
+import importlib.util
 import json
 import math
 import struct
@@ -101,6 +102,18 @@ def test_command_trains_and_writes_history_model_and_matrix(
     inputs = (x_test[:, 2:26, 2:26].reshape(300, -1) / np.float32(255)).astype(np.float32)
     predictions = predict_logits(model, inputs).argmax(axis=1)
     assert confusion_matrix(y_test.astype(np.int64), predictions, 10).tolist() == history["confusion_matrix"]
+
+
+def test_plots_are_drawn_when_matplotlib_is_installed(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    options = [option for option in SMALL_RUN if option != "--no-plots"]
+    assert main(["mnist", "--data-dir", str(data_dir), "--out-dir", str(tmp_path), "--limit", "200", *options]) == 0
+    if importlib.util.find_spec("matplotlib") is None:
+        assert "no plots: matplotlib is not installed" in capsys.readouterr().out
+    else:
+        for picture in ("training.png", "misclassified.png"):
+            assert (tmp_path / picture).read_bytes().startswith(b"\x89PNG")
 
 
 def test_saved_model_round_trips_to_identical_outputs(tmp_path: Path) -> None:
