@@ -146,6 +146,13 @@ def test_raw_pixels_trigger_the_input_and_initial_loss_warnings(
     assert "WARNING: the initial loss" in output and "more than 1.5x the expected 2.303" in output
 
 
+def test_tiny_learning_rate_triggers_the_stalled_warning(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_command(data_dir, tmp_path, "--limit", "300", "--lr", "1e-7") == 0
+    assert "WARNING: at the end of the first epoch the loss" in capsys.readouterr().out
+
+
 def test_help_documents_every_option(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(["mnist", "--help"])

@@ -94,13 +94,17 @@ def initial_loss_warning(loss: float, num_classes: int) -> str | None:
     return None
 
 
-def stalled_loss_warning(first_epoch_loss: float, num_classes: int) -> str | None:
-    """A warning when a whole epoch left the mean loss near chance level, else None."""
+def stalled_loss_warning(late_loss: float, num_classes: int) -> str | None:
+    """A warning when the loss at the end of the first epoch is still near chance level, else None.
+
+    ``late_loss`` should be the mean over the epoch's last steps: the mean over the
+    whole epoch is dominated by its first steps when those were huge.
+    """
     chance = math.log(num_classes)
-    if first_epoch_loss < 0.9 * chance:
+    if late_loss < 0.9 * chance:
         return None
     return (
-        f"after one epoch the mean loss {first_epoch_loss:.3f} is not clearly below chance level "
+        f"at the end of the first epoch the loss {late_loss:.3f} is not clearly below chance level "
         f"({chance:.3f}): the model is barely learning. The learning rate is either far too low, or so high that the "
         f"units died (ReLUs stuck at 0) or saturated."
     )

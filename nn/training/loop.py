@@ -144,11 +144,16 @@ def fit(
         record = _epoch_record(model, data, epoch, loader.batch_size, lr, epoch_losses, seconds)
         history.epochs.append(record)
         log(record.summary(epochs))
-        if epoch == 1 and (warning := stalled_loss_warning(record.train_loss, data.num_classes)):
+        if epoch == 1 and (warning := stalled_loss_warning(_late_loss(epoch_losses), data.num_classes)):
             log(f"WARNING: {warning}")
         if scheduler is not None:
             scheduler.step()
     return history
+
+
+def _late_loss(losses: list[float]) -> float:
+    """Mean loss over the last tenth of an epoch: where training got to, unlike the epoch's mean."""
+    return float(np.mean(losses[-max(1, len(losses) // 10) :]))
 
 
 def _progress_bar(images: int, description: str, enabled: bool) -> tqdm:
