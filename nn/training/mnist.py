@@ -94,6 +94,8 @@ def run(config: TrainConfig, log: Log = print) -> int:
     except TrainingDiverged as error:
         log(f"STOPPED: {error}")
         _write_history(out_dir, history, config, status=f"diverged: {error}")
+        if config.plots:
+            _draw_plots(out_dir, history, log)
         log(f"wrote the history up to this point to {out_dir}/")
         return 1
 
@@ -105,7 +107,7 @@ def run(config: TrainConfig, log: Log = print) -> int:
     _write_history(out_dir, history, config, status="finished", test_accuracy=final.accuracy,
                    confusion_matrix=matrix.tolist(), total_seconds=seconds)  # fmt: skip
     if config.plots:
-        _draw_plots(out_dir, history, test_images, data.y_test, final.predictions, log)
+        _draw_plots(out_dir, history, log, (test_images, data.y_test, final.predictions))
     log(f"wrote {', '.join(sorted(path.name for path in out_dir.iterdir()))} to {out_dir}/")
     return 0
 
@@ -159,13 +161,18 @@ def _write_history(out_dir: Path, history: History, config: TrainConfig, **resul
 
 
 def _draw_plots(
-    out_dir: Path, history: History, images: np.ndarray, labels: np.ndarray, predictions: np.ndarray, log: Log
+    out_dir: Path,
+    history: History,
+    log: Log,
+    mistakes: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> None:
+    """training.png, and misclassified.png when ``mistakes`` = (images, labels, predictions) is given."""
     if not plots.matplotlib_available():
         log('no plots: matplotlib is not installed (pip install -e ".[plot]")')
         return
     plots.plot_training(out_dir / "training.png", history)
-    plots.plot_misclassified(out_dir / "misclassified.png", images, labels, predictions)
+    if mistakes is not None:
+        plots.plot_misclassified(out_dir / "misclassified.png", *mistakes)
 
 
 def _epochs(count: int) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from typing import Any
 
 import numpy as np
 
@@ -34,15 +35,23 @@ def plot_training(path: str | os.PathLike[str], history: History) -> None:
     loss_axes.set(yscale="log", xlabel="step (dotted lines: epoch boundaries)", ylabel="training loss")
     loss_axes.legend()
 
+    _plot_accuracy(accuracy_axes, history)
+    figure.savefig(path, dpi=100)
+
+
+def _plot_accuracy(axes: Any, history: History) -> None:
+    if not history.epochs:
+        axes.axis("off")
+        axes.text(0.5, 0.5, "stopped before the first epoch ended", ha="center", transform=axes.transAxes)
+        return
     epochs = [record.epoch for record in history.epochs]
     val = [record.val_accuracy for record in history.epochs]
     if all(value is not None for value in val):
-        accuracy_axes.plot(epochs, [100 * v for v in val], "o-", label="validation")  # type: ignore[operator]
-    accuracy_axes.plot(epochs, [100 * record.test_accuracy for record in history.epochs], "s-", label="test")
-    accuracy_axes.set(xlabel="epoch", ylabel="accuracy (%)", xticks=epochs)
-    accuracy_axes.grid(alpha=0.3)
-    accuracy_axes.legend()
-    figure.savefig(path, dpi=100)
+        axes.plot(epochs, [100 * v for v in val], "o-", label="validation")  # type: ignore[operator]
+    axes.plot(epochs, [100 * record.test_accuracy for record in history.epochs], "s-", label="test")
+    axes.set(xlabel="epoch", ylabel="accuracy (%)", xticks=epochs)
+    axes.grid(alpha=0.3)
+    axes.legend()
 
 
 def plot_misclassified(
