@@ -1,7 +1,8 @@
 """The training loop: epochs of minibatch steps, evaluation in large batches, and a history of both.
 
-Nothing here knows about MNIST: it takes arrays, a model, a loss's optimizer
-and a schedule, and reports through a ``log`` function (``print`` by default).
+Nothing here knows about MNIST: it takes arrays of inputs and class labels, a
+model, an optimizer and a learning-rate schedule, minimises the cross-entropy,
+and reports through a ``log`` function (``print`` by default).
 """
 
 from __future__ import annotations
@@ -19,7 +20,16 @@ from tinygrad_edu import Tensor, no_grad
 
 from .health import DivergenceGuard, stalled_loss_warning
 
-__all__ = ["EVAL_BATCH_SIZE", "EpochRecord", "Evaluation", "History", "evaluate", "fit", "predict_logits"]
+__all__ = [
+    "EVAL_BATCH_SIZE",
+    "DataSplits",
+    "EpochRecord",
+    "Evaluation",
+    "History",
+    "evaluate",
+    "fit",
+    "predict_logits",
+]
 
 EVAL_BATCH_SIZE = 5000
 """Evaluation needs no graph, so big batches are cheap and much faster than small ones."""

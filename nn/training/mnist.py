@@ -58,10 +58,12 @@ def _to_inputs(images: np.ndarray, config: TrainConfig) -> np.ndarray:
 
 
 def build_model(config: TrainConfig, num_inputs: int) -> nn.MLP:
+    """The MLP of ``config`` (He initialisation before ReLUs, Xavier before the others: nn.MLP's rule)."""
     return nn.MLP([num_inputs, *config.hidden, NUM_CLASSES], activation=config.activation, dropout=config.dropout)
 
 
 def build_optimizer(config: TrainConfig, model: nn.Module) -> nn.optim.Optimizer:
+    """Adam or SGD over all of the model's parameters, with the settings of ``config``."""
     if config.optimizer == "adam":
         return nn.optim.Adam(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     return nn.optim.SGD(
