@@ -30,10 +30,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="an MLP on MNIST handwritten digits",
         description="Train an MLP on MNIST, report validation and test accuracy after every epoch, and write "
         "the history (JSON, CSV), the model (.npz) and plots to --out-dir.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_HelpFormatter,
     )
     _add_mnist_options(mnist)
     return parser
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Append "(default: ...)" to each option's help, except flags and helps that already explain it."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or isinstance(action.default, bool) or "default:" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
 
 
 def _add_mnist_options(parser: argparse.ArgumentParser) -> None:
@@ -45,7 +54,8 @@ def _add_mnist_options(parser: argparse.ArgumentParser) -> None:
         nargs="*",
         metavar="N",
         default=defaults.hidden,
-        help="hidden layer sizes, e.g. --hidden 100 for one layer of 100 units",
+        help="hidden layer sizes, e.g. --hidden 100 for one layer of 100 units; none at all for softmax "
+        f"regression (default: {' '.join(map(str, defaults.hidden))})",
     )
     model.add_argument(
         "--activation", choices=ACTIVATIONS, default=defaults.activation, help="activation after every hidden layer"
