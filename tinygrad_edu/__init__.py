@@ -6,6 +6,7 @@ everything else is a forward expression of them.
 
 from .anomaly import AnomalyError, detect_anomaly
 from .function import Function, enable_grad, is_grad_enabled, no_grad
+from .graph import draw, to_dot
 from .primitives import PRIMITIVES
 from .rng import get_rng, manual_seed
 from .state import get_default_dtype, set_default_dtype
@@ -19,6 +20,7 @@ __all__ = [
     "as_tensor",
     "cat",
     "detect_anomaly",
+    "draw",
     "enable_grad",
     "get_default_dtype",
     "get_rng",
@@ -27,5 +29,6 @@ __all__ = [
     "no_grad",
     "set_default_dtype",
     "stack",
+    "to_dot",
     "where",
 ]
