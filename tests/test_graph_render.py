@@ -11,7 +11,7 @@ from standin_nn import MLP, cross_entropy
 
 import tinygrad_edu.graph
 from tinygrad_edu import Tensor, draw, to_dot
-from tinygrad_edu.graph import GraphvizNotFound, groups, render
+from tinygrad_edu.graph import GraphvizNotFound, frames, groups, render
 
 
 def small_loss():
@@ -84,7 +84,7 @@ def test_drawing_stays_fast_on_a_long_chain():
     assert len(parse(to_dot(y, max_nodes=5000)).drawn_nodes) == 2001
 
 
-@pytest.mark.parametrize("module", [render, groups, tinygrad_edu.graph])
+@pytest.mark.parametrize("module", [render, frames, groups, tinygrad_edu.graph])
 def test_docstring_examples_run(module):
     result = doctest.testmod(module, extraglobs={"to_dot": to_dot})
     assert result.failed == 0
