@@ -66,9 +66,7 @@ class _Painter:
     def summary(self, tensor: Tensor) -> scale.GradientSummary | None:
         if id(tensor) not in self._summaries:
             grad = self.gradient_of(tensor) if tensor.requires_grad else None
-            self._summaries[id(tensor)] = (
-                None if grad is None else scale.summarize(grad, self.style.statistic)
-            )
+            self._summaries[id(tensor)] = None if grad is None else scale.summarize(grad, self.style.statistic)
         return self._summaries[id(tensor)]
 
     # ------------------------------------------------------------ nodes
@@ -93,9 +91,7 @@ class _Painter:
         if node.activation is not None and node.activation.off_units:
             self.used.add("dead")
             attrs.update(color=scale.DEAD_UNITS_COLOUR, penwidth="3.5")
-        if self.marks is not None and any(
-            t is not None and id(t) == self.marks.current for t in self._all(node)
-        ):
+        if self.marks is not None and any(t is not None and id(t) == self.marks.current for t in self._all(node)):
             self.used.add("current")
             attrs.update(color=scale.CURRENT_STEP_COLOUR, penwidth="4.5")
         return attrs
@@ -141,9 +137,7 @@ class _Painter:
         symbol = scale.STATISTICS[self.style.statistic]
         prefix = "output " if is_module else ""
         if summary is None:
-            return [
-                _small("no gradient yet" if self.marks is not None or not self.computed else "no gradient")
-            ]
+            return [_small("no gradient yet" if self.marks is not None or not self.computed else "no gradient")]
         if summary.nonfinite:
             return [f"<B>{prefix}grad: {summary.nonfinite} NaN/inf of {summary.size}</B>"]
         if summary.all_zero:
@@ -182,9 +176,7 @@ class _Painter:
             self.used.add("broadcast")
             axes = ", ".join(str(a) for a in edge.summed_axes)
             lines[0] += f" → {_shape_text(edge.consumer.shape)}"
-            lines.append(
-                f"Σ grad over axis {axes}" if len(edge.summed_axes) == 1 else f"Σ grad over axes {axes}"
-            )
+            lines.append(f"Σ grad over axis {axes}" if len(edge.summed_axes) == 1 else f"Σ grad over axes {axes}")
         if self.marks is not None:
             lines += self.marks.edge_notes.get((id(edge.tensor), id(edge.consumer)), [])
         attrs = {"label": "\\n".join(lines)}
@@ -224,9 +216,7 @@ def emit(
         dot.node("legend", label=_legend(painter.used, style.statistic), shape="plain")
 
 
-def _emit_level(
-    dot: Any, graph: Graph, painter: _Painter, prefix: tuple[int, ...], counter: list[int]
-) -> None:
+def _emit_level(dot: Any, graph: Graph, painter: _Painter, prefix: tuple[int, ...], counter: list[int]) -> None:
     """Nodes whose module chain is exactly ``prefix``, then one nested cluster per child module."""
     children: dict[int, Any] = {}
     for node in graph.nodes:

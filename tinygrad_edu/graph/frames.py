@@ -53,9 +53,7 @@ def backward_frames(tensor: Tensor, **options: Any) -> list[Drawing]:
     roots, graph, style = plan(tensor, **options)
     root = roots[0]
     if len(roots) != 1 or not root.requires_grad or root.size != 1:
-        raise ValueError(
-            "backward_frames needs one tensor with a single element that requires grad: the loss"
-        )
+        raise ValueError("backward_frames needs one tensor with a single element that requires grad: the loss")
     if root.grad is not None or (root.op is not None and root.op.released):
         raise ValueError(
             "backward_frames runs the backward pass itself, but this loss has been backpropagated already. "

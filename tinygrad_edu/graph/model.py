@@ -160,9 +160,7 @@ def build_graph(roots: Sequence[Tensor], collapse: bool = False, depth: int | No
         else:
             if id(module) not in module_nodes:
                 outer = chain[: [id(m) for m in chain].index(id(module))]
-                module_nodes[id(module)] = Node(
-                    f"m{len(nodes)}", "module", names.label(module), tensor, outer
-                )
+                module_nodes[id(module)] = Node(f"m{len(nodes)}", "module", names.label(module), tensor, outer)
                 nodes.append(module_nodes[id(module)])
             node = module_nodes[id(module)]
             _add_member(node, tensor, names.name_of(module), names, masks.get(id(tensor)))
@@ -269,9 +267,7 @@ def _tensor_node(key: str, tensor: Tensor, chain: tuple[Any, ...], names: Module
     return Node(key, "leaf" if tensor.requires_grad else "constant", title, tensor, chain)
 
 
-def _describe_operation(
-    node: Node, operands: list[str | None], mask: tuple[int, ActivationMask] | None
-) -> None:
+def _describe_operation(node: Node, operands: list[str | None], mask: tuple[int, ActivationMask] | None) -> None:
     assert node.tensor.op is not None
     expression = _expression(node.tensor.op.name, operands)
     options = _options_text(node.tensor.op.name, node.tensor.op.options)
