@@ -108,13 +108,14 @@ def test_zero_and_nonfinite_gradients_are_flagged():
 
 def test_relu_family_masks_are_folded_and_dead_units_counted():
     pre = Tensor([[1.0, -1.0, -2.0, 3.0], [2.0, -3.0, 1.0, 1.0]], requires_grad=True, name="pre")
-    loss = pre.relu().sum() + pre.leaky_relu(0.1).sum()
+    loss = pre.relu().sum() + pre.leaky_relu(0.1).sum() + (pre - 2.5).relu().sum()
     loss.backward()
     dot = parse(to_dot(loss))
-    relu = dot.only("· × mask")
-    assert "· × mask" in dot.text(relu)
-    assert "ReLU: 1/4 units dead (25%)" in dot.text(relu)  # unit 1 is negative for both examples
-    assert dot.nodes[relu]["color"] == scale.DEAD_UNITS_COLOUR
+    few, most = dot.only("ReLU: 1/4 units dead (25%)"), dot.only("ReLU: 3/4 units dead (75%)")
+    assert "· × mask" in dot.text(few)  # unit 1 is negative for both examples
+    assert dot.nodes[few].get("color") != scale.DEAD_UNITS_COLOUR  # a few dead units are normal
+    assert dot.nodes[most]["color"] == scale.DEAD_UNITS_COLOUR  # most of the layer is dead: flagged
+    assert "units dead" in dot.text("legend")
     assert "leaky ReLU: 1/4 units on the slope side (25%)" in dot.text(dot.only("leaky ReLU"))
     assert not dot.find("constant")  # masks are folded, not drawn
 
@@ -239,3 +240,16 @@ def test_legend_explains_every_mark_in_use():
     for meaning in ("vanishing", "exploding", "1e-8", "1e1", "broadcast", "sum over n uses", "order in which",
                     "constant", "operand order"):  # fmt: skip
         assert meaning in legend
+
+
+def test_a_model_called_inside_a_group_keeps_its_names_and_parameters():
+    model = MLP([4, 3, 2])
+    with group("step"):
+        loss = cross_entropy(model(Tensor(np.ones((5, 4)))), np.array([0, 1, 0, 1, 1]))
+    loss.backward()
+    dot = parse(to_dot(loss))
+    weight = dot.only("layers.0.weight")
+    assert dot.cluster_of[weight] == ["step", "MLP", "layers (Sequential)", "layers.0 (Linear)"]
+    collapsed = parse(to_dot(loss, collapse=True))
+    assert "weight (3, 4)" in collapsed.text(collapsed.only("layers.0 (Linear)"))
+    assert not collapsed.find("layers.0.weight")

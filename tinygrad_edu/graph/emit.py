@@ -88,7 +88,7 @@ class _Painter:
         else:
             self.used.add("nonfinite" if summary.nonfinite else "zero" if summary.all_zero else "scale")
             attrs.update(fillcolor=summary.colour, fontcolor=summary.text_colour)
-        if node.activation is not None and node.activation.off_units:
+        if node.activation is not None and node.activation.dead_fraction >= scale.DEAD_ALERT:
             self.used.add("dead")
             attrs.update(color=scale.DEAD_UNITS_COLOUR, penwidth="3.5")
         if self.marks is not None and any(t is not None and id(t) == self.marks.current for t in self._all(node)):
@@ -102,8 +102,12 @@ class _Painter:
     def label(self, node: Node) -> str:
         tensor = node.tensor
         rows = [f"<B>{self.number_prefix(node)}{_escape(node.title)}</B>"]
-        rows += [_small(note) for note in node.notes]
-        rows.append(_small(f"{_shape_text(tensor.shape)} {tensor.dtype}"))
+        shape = f"{_shape_text(tensor.shape)} {tensor.dtype}"
+        if node.kind == "module":  # its only note, "n operations inside", shares the shape's row
+            rows.append(_small(", ".join([shape, *node.notes])))
+        else:
+            rows += [_small(note) for note in node.notes]
+            rows.append(_small(shape))
         if 0 < tensor.size <= self.style.show_values:
             rows.append(f"data {_escape(values_text(tensor.data))}")
         rows += self.gradient_rows(tensor, node.kind == "module")
@@ -115,7 +119,7 @@ class _Painter:
             mask = node.activation
             state = "dead" if mask.kind == "ReLU" else "on the slope side"
             percent = 100.0 * mask.off_units / max(mask.units, 1)
-            rows.append(f"{mask.kind}: {mask.off_units}/{mask.units} units {state} ({percent:.0f}%)")
+            rows.append(_small(f"{mask.kind}: {mask.off_units}/{mask.units} units {state} ({percent:.0f}%)"))
         if self.marks is not None:
             for member in self._all(node):
                 rows += [_escape(note) for note in self.marks.notes.get(id(member), [])]
@@ -269,7 +273,11 @@ def _legend(used: set[str], statistic: str) -> str:
     marks = {
         "none": ("", "dashed border: no gradient (yet)", "white"),
         "constant": ("const", "ellipse: constant (input, mask): never has a gradient", scale.CONSTANT_COLOUR),
-        "dead": ("", "orange border: ReLU units off for every example of the batch", scale.DEAD_UNITS_COLOUR),
+        "dead": (
+            "",
+            f"orange border: ≥{scale.DEAD_ALERT:.0%} of a ReLU's units dead (off for the whole batch)",
+            scale.DEAD_UNITS_COLOUR,
+        ),
         "current": ("", "magenta border: the node backward is processing", scale.CURRENT_STEP_COLOUR),
         "numbered": ("#k", "the order in which backward visits the node", "white"),
         "fan-out": ("Σ", "sum over n uses: the gradients from n consumers are added", "white"),

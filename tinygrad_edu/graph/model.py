@@ -46,6 +46,11 @@ class ActivationMask:
     off_units: int
     units: int
 
+    @property
+    def dead_fraction(self) -> float:
+        """Fraction of units that got no gradient at all from this batch (leaky units always get some)."""
+        return self.off_units / max(self.units, 1) if self.kind == "ReLU" else 0.0
+
 
 @dataclass
 class Node:
@@ -81,24 +86,33 @@ class Graph:
 
 
 class ModuleNames:
-    """Dotted names of modules and parameters, read from the outermost modules found in tensors' scopes."""
+    """Dotted names of modules and parameters, read from the outermost module of each tensor's scope.
+
+    Groups (``graph.group``) are not modules: a model called inside ``with group(...)`` is still the
+    root of its names, and its parameters are placed inside that group's cluster too.
+    """
 
     def __init__(self, tensors: Iterable[Tensor]) -> None:
         self.roots: list[Any] = []
-        for tensor in tensors:
-            if tensor.scope and all(tensor.scope[0] is not r for r in self.roots):
-                self.roots.append(tensor.scope[0])
         self._module_names: dict[int, str] = {}
-        self.params: dict[int, tuple[str, tuple[Any, ...]]] = {}  # id -> (dotted name, owner chain)
-        for root in self.roots:
-            by_name = dict(root.named_modules()) if hasattr(root, "named_modules") else {"": root}
-            for name, module in by_name.items():
-                self._module_names.setdefault(id(module), name)
-            for name, param in root.named_parameters() if hasattr(root, "named_parameters") else ():
-                parts = name.split(".")[:-1]
-                prefixes = [".".join(parts[:k]) for k in range(len(parts) + 1)]
-                chain = tuple(by_name[p] for p in prefixes if p in by_name)
-                self.params.setdefault(id(param), (name, chain))
+        self.params: dict[int, tuple[str, tuple[Any, ...]]] = {}  # id -> (dotted name, enclosing chain)
+        for tensor in tensors:
+            position = next((i for i, m in enumerate(tensor.scope) if not isinstance(m, Group)), None)
+            if position is None or any(tensor.scope[position] is r for r in self.roots):
+                continue
+            root = tensor.scope[position]
+            self.roots.append(root)
+            self._read_names(root, tensor.scope[:position])
+
+    def _read_names(self, root: Any, outer: tuple[Any, ...]) -> None:
+        by_name = dict(root.named_modules()) if hasattr(root, "named_modules") else {"": root}
+        for name, module in by_name.items():
+            self._module_names.setdefault(id(module), name)
+        for name, param in root.named_parameters() if hasattr(root, "named_parameters") else ():
+            parts = name.split(".")[:-1]
+            prefixes = [".".join(parts[:k]) for k in range(len(parts) + 1)]
+            chain = outer + tuple(by_name[p] for p in prefixes if p in by_name)
+            self.params.setdefault(id(param), (name, chain))
 
     def name_of(self, module: Any) -> str:
         """The dotted name, e.g. ``layers.0`` ("" for an outermost module or an unknown one)."""

@@ -30,7 +30,8 @@ ZERO_COLOUR = "#a6a6a6"  # grey: the gradient is exactly 0 everywhere
 NONFINITE_COLOUR = "#e31a1c"  # red: NaN or inf somewhere in the gradient
 NO_GRADIENT_COLOUR = "#ffffff"  # white, dashed border: no gradient (yet)
 CONSTANT_COLOUR = "#f2f2f2"  # light grey: a constant never has a gradient
-DEAD_UNITS_COLOUR = "#ff7f00"  # orange border: ReLU units that are off for the whole batch
+DEAD_UNITS_COLOUR = "#ff7f00"  # orange border: a ReLU layer with many units off for the whole batch
+DEAD_ALERT = 0.5  # ... this many: a few dead units are normal, half a layer is a problem
 CURRENT_STEP_COLOUR = "#e7298a"  # magenta border: the node backward is processing (frames)
 
 STATISTICS = {"norm": "‖g‖", "mean_abs": "mean|g|"}
