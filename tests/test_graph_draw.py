@@ -253,3 +253,12 @@ def test_a_model_called_inside_a_group_keeps_its_names_and_parameters():
     collapsed = parse(to_dot(loss, collapse=True))
     assert "weight (3, 4)" in collapsed.text(collapsed.only("layers.0 (Linear)"))
     assert not collapsed.find("layers.0.weight")
+
+
+def test_a_one_hot_product_is_not_mistaken_for_a_relu():
+    logits = Tensor([[2.0, -1.0, 0.5], [0.1, 0.2, -3.0]], requires_grad=True)
+    one_hot = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]], dtype=np.float32)
+    loss = -(logits.log_softmax(axis=1) * one_hot).sum()
+    loss.backward()
+    dot = parse(to_dot(loss))
+    assert not dot.find("ReLU") and dot.find("constant")  # the target is an input, drawn as such

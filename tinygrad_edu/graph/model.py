@@ -7,12 +7,14 @@ tensor it was computed from, constants included (backward skips those). Then:
   instead of getting a node: Python scalars (``mul`` with ``· × 0.5``),
   boolean conditions, and ReLU-family masks. A graph of ``sigmoid`` is then a
   short chain of labelled operations, not a hairball of constant nodes.
-- ReLU-family activations are recognised by their mask: a ``mul`` by a
-  constant of the output's shape whose values are all 0 or 1 is a ReLU
-  (``relu(x) = x * (x > 0)``); values in {slope, 1} with 0 < slope < 1 make a
-  leaky ReLU. This works with or without nn modules. Its units are the last
-  axis; a unit is *off* when its mask is 0 (or the slope) for every example
-  of the batch: a dead ReLU unit gets no gradient from this batch at all.
+- ReLU-family activations are recognised by their mask, exactly as the
+  engine builds them: ``relu(x) = x * m`` where the constant ``m`` is 1 where
+  ``x > 0`` and 0 elsewhere; a leaky ReLU's ``m`` is 1 where ``x > 0`` and
+  ``slope`` elsewhere (0 < slope < 1). Checking the mask against the other
+  operand's sign keeps look-alikes out (a one-hot target is 0/1 too). This
+  works with or without nn modules. The units are the last axis; a unit is
+  *off* when it is off for every example of the batch: a dead ReLU unit gets
+  no gradient from this batch at all.
 - Each tensor sits in the clusters of the nn.Modules whose forward created it
   (``tensor.scope``); parameters sit in the module that owns them, found with
   the outermost module's ``named_parameters()``. When collapsing, all of a
@@ -217,19 +219,19 @@ def backward_numbers(roots: Sequence[Tensor]) -> dict[int, int]:
 
 
 def activation_mask(tensor: Tensor) -> tuple[int, ActivationMask] | None:
-    """(operand position, mask info) if ``tensor`` is a ReLU-family ``mul`` by a constant mask."""
+    """(mask's operand position, mask info) if ``tensor`` is a ReLU-family ``x * mask`` (see module docstring)."""
     op = tensor.op
-    if op is None or op.name != "mul":
+    if op is None or op.name != "mul" or tensor.size < 2:
         return None
-    for position, parent in enumerate(op.parents):
-        if not _is_constant(parent) or parent.shape != tensor.shape or parent.size < 2:
+    for position, (mask, x) in enumerate([op.parents, op.parents[::-1]]):
+        if not _is_constant(mask) or mask.shape != tensor.shape or x.shape != tensor.shape:
             continue
-        values = parent.data
-        if np.all((values == 0) | (values == 1)):
-            return position, _count_off("ReLU", values == 0)
-        others = np.unique(values[values != 1])
-        if others.size == 1 and 0 < others[0] < 1:
-            return position, _count_off("leaky ReLU", values != 1)
+        on = x.data > 0
+        if np.array_equal(mask.data, on):
+            return position, _count_off("ReLU", ~on)
+        slopes = np.unique(mask.data[~on])
+        if slopes.size == 1 and 0 < slopes[0] < 1 and np.all(mask.data[on] == 1):
+            return position, _count_off("leaky ReLU", ~on)
     return None
 
 
