@@ -262,3 +262,14 @@ def test_a_one_hot_product_is_not_mistaken_for_a_relu():
     loss.backward()
     dot = parse(to_dot(loss))
     assert not dot.find("ReLU") and dot.find("constant")  # the target is an input, drawn as such
+
+
+def test_summaries_survive_float32_overflow_and_underflow():
+    huge = np.full(4, 1e30, dtype=np.float32)  # its squares overflow float32
+    tiny = np.full(4, 1e-30, dtype=np.float32)  # its squares underflow to 0
+    assert scale.summarize(huge).value == pytest.approx(2e30, rel=1e-6)
+    assert scale.summarize(tiny).value == pytest.approx(2e-30, rel=1e-6) and not scale.summarize(tiny).all_zero
+    assert scale.summarize(np.zeros(3, np.float32)).all_zero
+    flagged = scale.summarize(np.array([np.nan, np.inf, 3.0, 4.0], np.float32))
+    assert flagged.nonfinite == 2 and flagged.value == pytest.approx(5.0) and not flagged.all_zero
+    assert scale.decade_index(float("inf")) == len(scale.PALETTE) - 1

@@ -2,6 +2,7 @@
 when `dot` is missing, the node limit, and the docstring examples of the graph package."""
 
 import doctest
+from pathlib import Path
 
 import graphviz
 import numpy as np
@@ -31,7 +32,7 @@ def test_draw_returns_a_digraph_whose_source_is_to_dot():
 
 def test_render_to_svg_with_graphviz(tmp_path):
     path = draw(small_loss(), title="neuron").render(tmp_path / "neuron", format="svg")
-    svg = open(path, encoding="utf-8").read()
+    svg = Path(path).read_text(encoding="utf-8")
     assert svg.lstrip().startswith("<?xml") and "<svg" in svg
     assert "tanh" in svg and "neuron" in svg and "Legend" in svg
 

@@ -82,6 +82,8 @@ class _Painter:
         shapes = {"op": ("box", "rounded,filled"), "leaf": ("box", "filled"), "module": ("box3d", "filled")}
         shape, fill_style = shapes[node.kind]
         attrs.update(shape=shape, style=fill_style, penwidth="1.2" if node.kind != "leaf" else "2.2")
+        if node.kind == "module":
+            attrs.update(margin="0.14,0.1")  # room for the 3-D edge
         if summary is None:
             self.used.add("none")
             attrs.update(fillcolor=scale.NO_GRADIENT_COLOUR, style=fill_style + ",dashed")

@@ -65,21 +65,28 @@ def summarize(grad: np.ndarray, statistic: str = "norm") -> GradientSummary:
     """Reduce ``grad`` to ``statistic`` ("norm" or "mean_abs"), noting zeros and NaN/inf."""
     if statistic not in STATISTICS:
         raise ValueError(f"statistic must be one of {sorted(STATISTICS)}, got {statistic!r}")
-    finite = np.isfinite(grad)
-    nonfinite = int(grad.size - np.count_nonzero(finite))
-    values = grad[finite] if nonfinite else grad
-    magnitude = np.abs(values, dtype=np.float64)
+    flat = np.ravel(grad)
+    with np.errstate(over="ignore", invalid="ignore"):
+        squares = float(np.dot(flat, flat)) if flat.size else 0.0  # one fast pass in the gradient's own dtype
+    nonfinite = 0
+    if not (0.0 < squares < math.inf):  # zero, NaN/inf, or a float32 sum that over- or underflowed
+        finite = np.isfinite(flat)
+        nonfinite = int(flat.size - np.count_nonzero(finite))
+        flat = flat[finite].astype(np.float64)
+        squares = float(np.dot(flat, flat))
     if statistic == "norm":
-        value = float(np.sqrt(np.dot(magnitude.ravel(), magnitude.ravel())))
+        value = math.sqrt(squares)
     else:
-        value = float(magnitude.mean()) if magnitude.size else 0.0
-    return GradientSummary(value, nonfinite == 0 and value == 0.0, nonfinite, int(grad.size))
+        value = float(np.mean(np.abs(flat), dtype=np.float64)) if flat.size else 0.0
+    return GradientSummary(value, nonfinite == 0 and squares == 0.0, nonfinite, int(grad.size))
 
 
 def decade_index(value: float) -> int:
     """Index into PALETTE of the decade holding ``value`` (clipped to the ends of the scale)."""
     if value <= 0:
         return 0
+    if not math.isfinite(value):
+        return len(PALETTE) - 1
     decade = math.floor(math.log10(value))
     return min(max(decade, LOWEST_DECADE), HIGHEST_DECADE) - LOWEST_DECADE
 
