@@ -93,13 +93,10 @@ class _Painter:
         if node.activation is not None and node.activation.dead_fraction >= scale.DEAD_ALERT:
             self.used.add("dead")
             attrs.update(color=scale.DEAD_UNITS_COLOUR, penwidth="3.5")
-        if self.marks is not None and any(t is not None and id(t) == self.marks.current for t in self._all(node)):
+        if self.marks is not None and any(id(t) == self.marks.current for t in _tensors_of(node)):
             self.used.add("current")
             attrs.update(color=scale.CURRENT_STEP_COLOUR, penwidth="4.5")
         return attrs
-
-    def _all(self, node: Node) -> list[Tensor]:
-        return node.members or [node.tensor]
 
     def label(self, node: Node) -> str:
         tensor = node.tensor
@@ -123,14 +120,14 @@ class _Painter:
             percent = 100.0 * mask.off_units / max(mask.units, 1)
             rows.append(_small(f"{mask.kind}: {mask.off_units}/{mask.units} units {state} ({percent:.0f}%)"))
         if self.marks is not None:
-            for member in self._all(node):
+            for member in _tensors_of(node):
                 rows += [_escape(note) for note in self.marks.notes.get(id(member), [])]
         param_rows = [self.parameter_row(name, param) for name, param in node.params]
         return _table(rows, param_rows)
 
     def number_prefix(self, node: Node) -> str:
         known = self.style.numbers
-        numbers = sorted(known[id(t)] for t in self._all(node) if id(t) in known)
+        numbers = sorted(known[id(t)] for t in _tensors_of(node) if id(t) in known)
         if not numbers:
             return ""
         self.used.add("numbered")
@@ -290,6 +287,11 @@ def _legend(used: set[str], statistic: str) -> str:
     rows.append(entry("", "rounded box: operation · box: leaf with grad (parameter) · 3-D box: a module"))
     table = '<TABLE BORDER="1" COLOR="#999999" CELLBORDER="0" CELLSPACING="2" CELLPADDING="2">'
     return f"<{table}{''.join(rows)}</TABLE>>"
+
+
+def _tensors_of(node: Node) -> list[Tensor]:
+    """The tensors a node stands for: a module's members, or the node's own tensor."""
+    return node.members or [node.tensor]
 
 
 def _table(rows: list[str], cells: list[str]) -> str:

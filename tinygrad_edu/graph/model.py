@@ -79,10 +79,8 @@ class Edge:
 
 @dataclass
 class Graph:
-    roots: list[Tensor]
     nodes: list[Node]
     edges: list[Edge]
-    node_of: dict[int, str]  # id(tensor) -> key of the node showing it (absent: folded constant)
     uses: dict[int, int]  # id(tensor) -> how many operand slots consume it
     names: ModuleNames
 
@@ -129,9 +127,8 @@ class ModuleNames:
         if name:
             return f"{name} ({cls})"
         same_class = [r for r in self.roots if type(r) is type(module)]
-        if len(same_class) > 1 and any(r is module for r in same_class):
-            return f"{cls} #{[id(r) for r in same_class].index(id(module)) + 1}"
-        return cls
+        number = next((i for i, r in enumerate(same_class, start=1) if r is module), 0)
+        return f"{cls} #{number}" if len(same_class) > 1 and number else cls
 
 
 def build_graph(roots: Sequence[Tensor], collapse: bool = False, depth: int | None = None) -> Graph:
@@ -161,7 +158,7 @@ def build_graph(roots: Sequence[Tensor], collapse: bool = False, depth: int | No
         return chain[-1] if id(chain[-1]) not in inner else None
 
     nodes: list[Node] = []
-    node_of: dict[int, str] = {}
+    node_of: dict[int, str] = {}  # id(tensor) -> key of the node showing it (absent: a folded constant)
     module_nodes: dict[int, Node] = {}
     for tensor in tensors:
         if _is_constant(tensor) and id(tensor) not in drawn_inputs:
@@ -185,7 +182,7 @@ def build_graph(roots: Sequence[Tensor], collapse: bool = False, depth: int | No
     edges = _edges(tensors, operands, node_of, {n.key for n in module_nodes.values()})
     for node in module_nodes.values():
         _finish_module(node, edges, roots)
-    return Graph(list(roots), nodes, edges, node_of, uses, names)
+    return Graph(nodes, edges, uses, names)
 
 
 def reachable(roots: Sequence[Tensor]) -> list[Tensor]:
