@@ -74,9 +74,9 @@ def backward_frames(tensor: Tensor, **options: Any) -> list[Drawing]:
                 continue
             received[id(parent)] = share if id(parent) not in received else received[id(parent)] + share
             arrived[id(parent)] = arrived.get(id(parent), 0) + 1
-            lines = [] if local is None else [f"local derivative {_brief(local, style.show_values)}"]
-            lines.append(f"sends {_brief(share, style.show_values)}")
-            marks.edge_notes[(id(parent), id(step.tensor))] = lines
+            marks.edge_notes[(id(parent), id(step.tensor))] = _chain_rule(
+                step.upstream, local, share, style.show_values
+            )
         for parent in op.parents:
             uses = graph.uses.get(id(parent), 0)
             if id(parent) in arrived and arrived[id(parent)] < uses:
@@ -119,6 +119,17 @@ def _local_derivatives(tensor: Tensor, upstream: np.ndarray) -> list[np.ndarray 
         return [None] * len(op.parents)
     grads = op.backward(op, np.ones_like(upstream))
     return [None if g is None else np.asarray(g) for g in grads]
+
+
+def _chain_rule(upstream: np.ndarray, local: np.ndarray | None, share: np.ndarray, show_values: int) -> list[str]:
+    """Edge text: the local derivative and what the step sends, as ``upstream × local = sent`` when small."""
+    sent = _brief(share, show_values)
+    if local is None:
+        return [f"sends {sent}"]
+    lines = [f"local derivative {_brief(local, show_values)}"]
+    if upstream.size == 1 and local.size <= show_values and share.size <= show_values:
+        return [*lines, f"sends {_brief(upstream, 1)} × {_brief(local, show_values)} = {sent}"]
+    return [*lines, f"sends {sent}"]
 
 
 def _brief(array: np.ndarray, show_values: int) -> str:
