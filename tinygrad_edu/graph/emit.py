@@ -312,7 +312,11 @@ def _shape_text(shape: tuple[int, ...]) -> str:
 
 
 def values_text(array: np.ndarray) -> str:
+    """A small array on one line: ``0.5``, ``[1, -2, 3]``, ``[[1, 2], [3, 4]]``."""
     if array.size == 1:
         return format_number(array.reshape(-1)[0])
-    text = np.array2string(array, separator=", ", formatter={"all": format_number})
-    return " ".join(text.split())
+
+    def nested(values: Any) -> str:
+        return f"[{', '.join(nested(v) for v in values)}]" if isinstance(values, list) else format_number(values)
+
+    return nested(array.tolist())
