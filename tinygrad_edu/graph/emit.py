@@ -271,7 +271,7 @@ def _legend(used: set[str], statistic: str) -> str:
         rows.append(entry("→", "edge colour: the gradient flowing back along the edge (its source's)"))
     marks = {
         "none": ("", "dashed border: no gradient (yet)", "white"),
-        "constant": ("const", "ellipse: constant (input, mask): never has a gradient", scale.CONSTANT_COLOUR),
+        "constant": ("const", "ellipse: constant (input data, target): never has a gradient", scale.CONSTANT_COLOUR),
         "dead": (
             "",
             f"orange border: ≥{scale.DEAD_ALERT:.0%} of a ReLU's units dead (off for the whole batch)",
