@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 from dot_parser import parse
-from standin_nn import MLP, Linear, Sigmoid, cross_entropy
 
+import nn
 from tinygrad_edu import Tensor, draw, to_dot
 from tinygrad_edu.graph import group, scale
 
@@ -153,8 +153,8 @@ def test_fan_out_shows_that_gradients_were_added():
 
 
 def test_parameters_get_dotted_names_and_modules_get_clusters():
-    model = MLP([4, 3, 2])
-    loss = cross_entropy(model(Tensor(np.ones((5, 4)))), np.array([0, 1, 0, 1, 1]))
+    model = nn.MLP([4, 3, 2])
+    loss = nn.cross_entropy(model(Tensor(np.ones((5, 4)))), np.array([0, 1, 0, 1, 1]))
     loss.backward()
     dot = parse(to_dot(loss))
     weight = dot.only("layers.0.weight")
@@ -165,8 +165,8 @@ def test_parameters_get_dotted_names_and_modules_get_clusters():
 
 
 def test_collapse_draws_each_module_as_one_node_with_its_parameters():
-    model = MLP([4, 3, 2])
-    loss = cross_entropy(model(Tensor(np.ones((5, 4)))), np.array([0, 1, 0, 1, 1]))
+    model = nn.MLP([4, 3, 2])
+    loss = nn.cross_entropy(model(Tensor(np.ones((5, 4)))), np.array([0, 1, 0, 1, 1]))
     loss.backward()
     full, collapsed = parse(to_dot(loss)), parse(to_dot(loss, collapse=True))
     assert len(collapsed.drawn_nodes) < len(full.drawn_nodes)
@@ -184,10 +184,10 @@ def test_collapse_draws_each_module_as_one_node_with_its_parameters():
 
 
 def test_group_clusters_an_expression_and_collapses_it():
-    model = MLP([4, 3, 2])
+    model = nn.MLP([4, 3, 2])
     logits = model(Tensor(np.ones((5, 4))))
     with group("cross-entropy"):
-        loss = cross_entropy(logits, np.array([0, 1, 0, 1, 1]))
+        loss = nn.cross_entropy(logits, np.array([0, 1, 0, 1, 1]))
     loss.backward()
     assert parse(to_dot(loss)).cluster_of[parse(to_dot(loss)).only("index")] == ["cross-entropy"]
     collapsed = parse(to_dot(loss, collapse=True))
@@ -196,7 +196,7 @@ def test_group_clusters_an_expression_and_collapses_it():
 
 
 def test_sigmoid_module_is_a_cluster_of_a_short_chain():
-    layer, act = Linear(3, 2, np.random.default_rng(0)), Sigmoid()
+    layer, act = nn.Linear(3, 2), nn.Sigmoid()
     loss = act(layer(Tensor(np.ones((4, 3))))).sum()
     loss.backward()
     dot = parse(to_dot(loss))
@@ -233,8 +233,8 @@ def test_title_and_legend_options():
 
 
 def test_legend_explains_every_mark_in_use():
-    model = MLP([4, 3, 2])
-    loss = cross_entropy(model(Tensor(np.ones((5, 4)))), np.array([0, 1, 0, 1, 1]))
+    model = nn.MLP([4, 3, 2])
+    loss = nn.cross_entropy(model(Tensor(np.ones((5, 4)))), np.array([0, 1, 0, 1, 1]))
     loss.backward()
     legend = parse(to_dot(loss, numbered=True)).text("legend")
     for meaning in ("vanishing", "exploding", "1e-8", "1e1", "broadcast", "sum over n uses", "order in which",
@@ -243,9 +243,9 @@ def test_legend_explains_every_mark_in_use():
 
 
 def test_a_model_called_inside_a_group_keeps_its_names_and_parameters():
-    model = MLP([4, 3, 2])
+    model = nn.MLP([4, 3, 2])
     with group("step"):
-        loss = cross_entropy(model(Tensor(np.ones((5, 4)))), np.array([0, 1, 0, 1, 1]))
+        loss = nn.cross_entropy(model(Tensor(np.ones((5, 4)))), np.array([0, 1, 0, 1, 1]))
     loss.backward()
     dot = parse(to_dot(loss))
     weight = dot.only("layers.0.weight")

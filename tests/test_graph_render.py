@@ -8,8 +8,8 @@ import graphviz
 import numpy as np
 import pytest
 from dot_parser import parse
-from standin_nn import MLP, cross_entropy
 
+import nn
 import tinygrad_edu.graph
 from tinygrad_edu import Tensor, draw, to_dot
 from tinygrad_edu.graph import GraphvizNotFound, frames, groups, render
@@ -57,8 +57,8 @@ def test_missing_dot_says_how_to_install_it_and_that_dot_source_still_works(tmp_
 
 
 def test_a_large_graph_is_refused_with_a_message_pointing_to_collapse():
-    model = MLP([4, 3, 3, 3, 3, 3, 2])
-    loss = cross_entropy(model(Tensor(np.ones((5, 4)))), np.zeros(5, dtype=int))
+    model = nn.MLP([4, 3, 3, 3, 3, 3, 2])
+    loss = nn.cross_entropy(model(Tensor(np.ones((5, 4)))), np.zeros(5, dtype=int))
     loss.backward()
     with pytest.raises(ValueError, match=r"more than max_nodes=25: .*hairball.* collapse=True"):
         draw(loss, max_nodes=25)
