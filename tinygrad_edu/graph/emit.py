@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any, Optional
 import numpy as np
 
 from . import scale
-from .model import Edge, Graph, Node, format_number
+from .describe import format_number
+from .model import Edge, Graph, Node
 
 if TYPE_CHECKING:
     from ..tensor import Tensor

@@ -30,14 +30,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..autograd import topological_order
+from .describe import COMMUTATIVE, expression, format_number, options_text
 from .groups import Group
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
 
 ELEMENTWISE = {"add", "sub", "mul", "div", "pow", "maximum", "where", "exp", "log", "sin", "cos", "tanh"}
-SYMBOLS = {"add": "+", "sub": "−", "mul": "×", "div": "/", "pow": "^", "matmul": "@"}
-COMMUTATIVE = {"add", "mul", "maximum"}
 
 
 @dataclass
@@ -282,9 +281,9 @@ def _tensor_node(key: str, tensor: Tensor, chain: tuple[Any, ...], names: Module
 
 def _describe_operation(node: Node, operands: list[str | None], mask: tuple[int, ActivationMask] | None) -> None:
     assert node.tensor.op is not None
-    expression = _expression(node.tensor.op.name, operands)
-    options = _options_text(node.tensor.op.name, node.tensor.op.options)
-    node.notes.extend(text for text in (expression, options) if text)
+    written = expression(node.tensor.op.name, operands)
+    options = options_text(node.tensor.op.name, node.tensor.op.options)
+    node.notes.extend(text for text in (written, options) if text)
     node.activation = mask[1] if mask else None
 
 
@@ -349,56 +348,3 @@ def broadcast_axes(shape: tuple[int, ...], out_shape: tuple[int, ...]) -> tuple[
     extra = len(out_shape) - len(shape)
     stretched = [i + extra for i, n in enumerate(shape) if n == 1 and out_shape[i + extra] != 1]
     return tuple(range(extra)) + tuple(stretched)
-
-
-def _expression(name: str, texts: list[str | None]) -> str | None:
-    """``· × 0.5``, ``1 − ·``, ``a @ b``: the operation with folded constants and operand letters."""
-    drawn = sum(1 for t in texts if t is None)
-    if drawn == len(texts) and (drawn < 2 or name in COMMUTATIVE):
-        return None
-    letters = iter("abcdefghijklmnopqrstuvwxyz")
-    args = [text if text is not None else ("·" if drawn == 1 else next(letters)) for text in texts]
-    if name in SYMBOLS and len(args) == 2:
-        return f"{args[0]} {SYMBOLS[name]} {args[1]}"
-    return f"{name}({', '.join(args)})"
-
-
-def _options_text(name: str, options: dict[str, Any]) -> str | None:
-    if name in ("sum", "max"):
-        axis = options.get("axis")
-        where = "all axes" if axis is None else f"axis {axis[0]}" if len(axis) == 1 else f"axes {axis}"
-        return f"over {where}" + (", keepdims" if options.get("keepdims") else "")
-    if name == "permute":
-        return f"axes {tuple(options['axes'])}"
-    if name == "cat":
-        return f"axis {options['axis']}"
-    if name == "index":
-        return _index_text(options["index"])
-    return None
-
-
-def _index_text(index: Any) -> str:
-    parts = index if isinstance(index, tuple) else (index,)
-    shown = []
-    for part in parts:
-        if isinstance(part, slice):
-            bounds = ["" if v is None else str(v) for v in (part.start, part.stop, part.step)]
-            shown.append(":".join(bounds[:2] if part.step is None else bounds))
-        elif isinstance(part, np.ndarray):
-            kind = "bool mask" if part.dtype == np.bool_ else "indices"
-            shown.append(f"{kind} {part.shape}")
-        elif part is Ellipsis:
-            shown.append("...")
-        else:
-            shown.append(str(part))
-    return f"[{', '.join(shown)}]"
-
-
-def format_number(value: Any) -> str:
-    """Short, readable: 0.5, -3, 1.2e-05."""
-    if isinstance(value, (bool, np.bool_)):
-        return str(value)
-    value = float(value)
-    if value == 0 or 1e-3 <= abs(value) < 1e5:
-        return f"{value:.4g}"
-    return f"{value:.2e}"
