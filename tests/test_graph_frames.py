@@ -60,3 +60,13 @@ def test_frames_refuse_a_loss_that_was_already_backpropagated():
         backward_frames(loss)
     with pytest.raises(ValueError, match="single element"):
         backward_frames(Tensor([1.0, 2.0], requires_grad=True) * 2)
+
+
+def test_a_partial_gradient_stays_marked_until_its_last_use_is_processed():
+    x = Tensor([0.5, -0.5], requires_grad=True, name="x")
+    y = x * 2.0
+    loss = (y.tanh().exp() + y).sum()  # y's two uses are processed in different steps
+    frames = [parse(f.source) for f in backward_frames(loss)]
+    marked = ["so far: 1 of 2 uses" in f.text(f.only("· × 2")) for f in frames]
+    first = marked.index(True)
+    assert all(marked[first : marked.index(False, first)]) and marked.index(False, first) - first >= 2

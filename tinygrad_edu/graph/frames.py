@@ -77,10 +77,9 @@ def backward_frames(tensor: Tensor, **options: Any) -> list[Drawing]:
             marks.edge_notes[(id(parent), id(step.tensor))] = _chain_rule(
                 step.upstream, local, share, style.show_values
             )
-        for parent in op.parents:
-            uses = graph.uses.get(id(parent), 0)
-            if id(parent) in arrived and arrived[id(parent)] < uses:
-                marks.notes[id(parent)] = [f"so far: {arrived[id(parent)]} of {uses} uses"]
+        for key, count in arrived.items():
+            if count < graph.uses.get(key, 0):
+                marks.notes[key] = [f"so far: {count} of {graph.uses[key]} uses"]
         title = f"backward step {number} of {len(steps)}: {op.name}"
         frame_style = dataclasses.replace(style, title=f"{style.title}: {title}" if style.title else title)
         frames.append(paint(graph, frame_style, _lookup(dict(received)), True, None, marks))
