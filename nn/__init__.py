@@ -1,6 +1,6 @@
 """nn: modules, losses, optimizers and data for tinygrad-edu."""
 
-from . import init, optim
+from . import data, datasets, init, optim
 from .layers import (
     MLP,
     Activation,
@@ -33,6 +33,8 @@ __all__ = [
     "Tanh",
     "binary_cross_entropy_with_logits",
     "cross_entropy",
+    "data",
+    "datasets",
     "init",
     "mse_loss",
     "optim",
