@@ -6,6 +6,7 @@ everything else is a forward expression of them.
 
 from .anomaly import AnomalyError, detect_anomaly
 from .function import Function, enable_grad, is_grad_enabled, no_grad
+from .gradcheck import GradcheckError, GradcheckReport, gradcheck
 from .primitives import PRIMITIVES
 from .rng import get_rng, manual_seed
 from .state import get_default_dtype, set_default_dtype
@@ -15,6 +16,8 @@ __all__ = [
     "PRIMITIVES",
     "AnomalyError",
     "Function",
+    "GradcheckError",
+    "GradcheckReport",
     "Tensor",
     "as_tensor",
     "cat",
@@ -22,6 +25,7 @@ __all__ = [
     "enable_grad",
     "get_default_dtype",
     "get_rng",
+    "gradcheck",
     "is_grad_enabled",
     "manual_seed",
     "no_grad",
