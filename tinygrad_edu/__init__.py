@@ -5,6 +5,7 @@ everything else is a forward expression of them.
 """
 
 from .anomaly import AnomalyError, detect_anomaly
+from .backprop_check import BackpropReport, check_backprop
 from .function import Function, enable_grad, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, GradcheckReport, gradcheck
 from .primitives import PRIMITIVES
@@ -15,12 +16,14 @@ from .tensor import Tensor, as_tensor, cat, stack, where
 __all__ = [
     "PRIMITIVES",
     "AnomalyError",
+    "BackpropReport",
     "Function",
     "GradcheckError",
     "GradcheckReport",
     "Tensor",
     "as_tensor",
     "cat",
+    "check_backprop",
     "detect_anomaly",
     "enable_grad",
     "get_default_dtype",
