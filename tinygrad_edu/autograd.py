@@ -108,7 +108,11 @@ def run_backward(
         for parent, parent_grad, needed in zip(op.parents, input_grads, op.needs_input_grad):
             if not needed or parent_grad is None:
                 continue
-            parent_grad = _fit_gradient(np.asarray(parent_grad), parent, op)
+            target = parent.data
+            if not isinstance(parent_grad, np.ndarray) or parent_grad.shape != target.shape:
+                parent_grad = sum_to_shape(np.asarray(parent_grad), target.shape, op)
+            if parent_grad.dtype != target.dtype:
+                parent_grad = parent_grad.astype(target.dtype)  # float32 stays float32
             key = id(parent)
             previous = pending.get(key)
             pending[key] = parent_grad if previous is None else previous + parent_grad
@@ -121,15 +125,6 @@ def run_backward(
         if not retain_graph:
             op.saved_tensors = ()
             op.released = True
-
-
-def _fit_gradient(grad: np.ndarray, parent: Tensor, op: Function) -> np.ndarray:
-    """Bring a gradient to its input's shape and dtype (float32 stays float32)."""
-    if grad.shape != parent.data.shape:
-        grad = sum_to_shape(grad, parent.data.shape, op)
-    if grad.dtype != parent.data.dtype:
-        grad = grad.astype(parent.data.dtype)
-    return grad
 
 
 def _store_grad(tensor: Tensor, grad: np.ndarray, handed_out: set[int]) -> None:

@@ -26,6 +26,7 @@ knows how to record a node and what a node holds.
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -81,36 +82,44 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Any, **options: Any) -> Tensor:
         """Run forward on the inputs' arrays and, if any input needs a gradient, record the node."""
-        from .tensor import Tensor, as_tensor
-
-        tensors = tuple(x if isinstance(x, Tensor) else as_tensor(x) for x in inputs)
+        tensor_type = _tensor_type()
+        if not all([isinstance(x, tensor_type) for x in inputs]):
+            inputs = tuple(x if isinstance(x, tensor_type) else tensor_type._constant(x) for x in inputs)
         ctx = cls()
         ctx.saved_tensors = ()
         try:
-            out_data = cls.forward(ctx, *[t.data for t in tensors], **options)
+            out_data = cls.forward(ctx, *[t.data for t in inputs], **options)
         except (ValueError, IndexError) as error:
-            raise _explain_forward_error(ctx.name, tensors, error) from error
+            raise _explain_forward_error(ctx.name, inputs, error) from error
         if not isinstance(out_data, np.ndarray):
             out_data = np.asarray(out_data)
-        needs = tuple(t.requires_grad for t in tensors)
+        needs = tuple([t._requires_grad for t in inputs])
         if state.grad_enabled and True in needs:
-            ctx.parents = tensors
+            ctx.parents = inputs
             ctx.options = options
             ctx.needs_input_grad = needs
             ctx.released = False
             ctx.source = state.user_source_line() if state.record_source else None
-            out = Tensor._make(out_data, ctx)
+            out = tensor_type._make(out_data, ctx)
         else:
-            out = Tensor._make(out_data, None)
+            out = tensor_type._make(out_data, None)
         if state.anomaly_mode:
             from .anomaly import check_forward
 
-            check_forward(ctx, tensors, out)
+            check_forward(ctx, inputs, out)
         return out
 
     def __repr__(self) -> str:
         shapes = ", ".join(str(p.shape) for p in getattr(self, "parents", ()))
         return f"<{type(self).__name__}({shapes})>"
+
+
+@functools.cache
+def _tensor_type() -> type[Tensor]:
+    """The Tensor class (imported late: tensor.py imports this module)."""
+    from .tensor import Tensor
+
+    return Tensor
 
 
 def _explain_forward_error(name: str, tensors: tuple[Tensor, ...], error: Exception) -> Exception:

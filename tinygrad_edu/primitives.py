@@ -20,13 +20,9 @@ Conventions every backward follows:
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from .function import Function
-
-Grads = tuple[Any, ...]
 
 
 def _zero_where_upstream_is_zero(upstream: np.ndarray, product: np.ndarray) -> np.ndarray:
@@ -174,7 +170,8 @@ class Exp(Function):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return (_zero_where_upstream_is_zero(grad, grad * out),)
+        with np.errstate(invalid="ignore"):  # 0 * inf where exp overflowed; fixed just below
+            return (_zero_where_upstream_is_zero(grad, grad * out),)
 
 
 class Log(Function):
@@ -242,26 +239,22 @@ class Sum(Function):
     """Sum over axes. Backward copies (broadcasts) the upstream gradient back to every summed element."""
 
     @staticmethod
-    def forward(ctx, x, axis: tuple[int, ...] | None, keepdims: bool):
+    def forward(ctx, x, axis, keepdims):
         ctx.input_shape = x.shape
-        ctx.axis = axis
-        ctx.keepdims = keepdims
-        return np.sum(x, axis=axis, keepdims=keepdims)
+        ctx.kept_shape = tuple(1 if axis is None or i in axis else n for i, n in enumerate(x.shape))
+        return np.add.reduce(x, axis=axis, keepdims=keepdims)
 
     @staticmethod
     def backward(ctx, grad):
-        if not ctx.keepdims:
-            summed = ctx.axis if ctx.axis is not None else tuple(range(len(ctx.input_shape)))
-            grad = np.expand_dims(grad, summed)
-        return (np.broadcast_to(grad, ctx.input_shape),)
+        return (np.broadcast_to(np.reshape(grad, ctx.kept_shape), ctx.input_shape),)
 
 
 class Max(Function):
     """Max over axes. The maximum gets the gradient; tied maxima share it evenly (as torch.amax)."""
 
     @staticmethod
-    def forward(ctx, x, axis: tuple[int, ...] | None, keepdims: bool):
-        out = np.max(x, axis=axis, keepdims=True)
+    def forward(ctx, x, axis, keepdims):
+        out = np.maximum.reduce(x, axis=axis, keepdims=True)
         ctx.save_for_backward(x, out)
         ctx.axis = axis
         return out if keepdims else np.squeeze(out, axis=axis)
@@ -282,7 +275,7 @@ class Reshape(Function):
     """Same numbers, new shape: the gradient is reshaped back."""
 
     @staticmethod
-    def forward(ctx, x, shape: tuple[int, ...]):
+    def forward(ctx, x, shape):
         ctx.input_shape = x.shape
         return np.reshape(x, shape)
 
@@ -295,7 +288,7 @@ class Permute(Function):
     """Reorder axes (transpose): the gradient is permuted back with the inverse order."""
 
     @staticmethod
-    def forward(ctx, x, axes: tuple[int, ...]):
+    def forward(ctx, x, axes):
         ctx.axes = axes
         return np.transpose(x, axes)
 
@@ -308,7 +301,7 @@ class Index(Function):
     """x[index]: the gradient is scattered back; repeated integer indices accumulate."""
 
     @staticmethod
-    def forward(ctx, x, index: Any, advanced: bool):
+    def forward(ctx, x, index, advanced):
         ctx.input_shape = x.shape
         ctx.input_dtype = x.dtype
         ctx.index = index
@@ -329,7 +322,7 @@ class Cat(Function):
     """Concatenate along an axis: the gradient is split back into the pieces."""
 
     @staticmethod
-    def forward(ctx, *arrays, axis: int):
+    def forward(ctx, *arrays, axis):
         ctx.axis = axis
         ctx.split_points = np.cumsum([a.shape[axis] for a in arrays])[:-1]
         return np.concatenate(arrays, axis=axis)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import math
 from typing import TYPE_CHECKING, Union
 
 import numpy as np
@@ -41,7 +42,7 @@ def sum(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
 def mean(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Mean over ``axis``: the sum times 1/count."""
     axes = normalize_axis("mean", axis, x.ndim)
-    count = x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
+    count = x.size if axes is None else math.prod(x.shape[a] for a in axes)
     if count == 0:
         raise ValueError(f"mean: cannot average over an empty axis (shape {x.shape}, axis {axis})")
     return P.Sum.apply(x, axis=axes, keepdims=keepdims) * (1.0 / count)

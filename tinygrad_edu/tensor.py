@@ -90,6 +90,11 @@ class Tensor:
         out._requires_grad = op is not None
         return out
 
+    @classmethod
+    def _constant(cls, value: Any) -> Tensor:
+        """A tensor outside the graph for a number or array given to ``Function.apply``."""
+        return cls._make(_to_array(value, None, "apply"), None)
+
     # ------------------------------------------------------------ attributes
 
     @property
@@ -269,10 +274,10 @@ class Tensor:
         return P.Pow.apply(self._operand(other, "pow"), self)
 
     def __matmul__(self, other: ArrayLike) -> Tensor:
-        return P.MatMul.apply(self, self._operand(other, "matmul"))
+        return _matmul(self, self._operand(other, "matmul"))
 
     def __rmatmul__(self, other: ArrayLike) -> Tensor:
-        return P.MatMul.apply(self._operand(other, "matmul"), self)
+        return _matmul(self._operand(other, "matmul"), self)
 
     def __neg__(self) -> Tensor:
         return elementwise.neg(self)
@@ -388,7 +393,7 @@ def as_tensor(value: ArrayLike, like: Tensor | None = None) -> Tensor:
         return value
     if like is not None:
         return like._operand(value, "as_tensor")
-    return Tensor._make(_to_array(value, None, "as_tensor"), None)
+    return Tensor._constant(value)
 
 
 def where(condition: ArrayLike, a: ArrayLike, b: ArrayLike) -> Tensor:
@@ -435,6 +440,23 @@ def _to_array(data: Any, dtype: Any, op_name: str) -> np.ndarray:
     if dtype is None and array.dtype.kind == "f" and array.dtype != state.default_dtype:
         array = array.astype(state.default_dtype)
     return array
+
+
+def _matmul(a: Tensor, b: Tensor) -> Tensor:
+    """a @ b after checking that the inner dimensions meet (numpy's own message is cryptic)."""
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(
+            f"matmul: shapes {a.shape} and {b.shape}: @ needs at least 1-D operands; "
+            f"use * to scale by a number."
+        )
+    inner_b = b.shape[-2] if b.ndim >= 2 else b.shape[0]
+    if a.shape[-1] != inner_b:
+        raise ValueError(
+            f"matmul: shapes {a.shape} and {b.shape} do not fit: the last axis of the left operand "
+            f"({a.shape[-1]}) must equal the {'second-to-last' if b.ndim >= 2 else 'only'} axis of the right "
+            f"one ({inner_b}). Check the order of the operands or whether one needs .T."
+        )
+    return P.MatMul.apply(a, b)
 
 
 def _check_broadcast(op_name: str, *shapes: tuple[int, ...]) -> None:
