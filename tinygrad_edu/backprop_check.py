@@ -205,11 +205,11 @@ def _run(
     finally:
         state.default_dtype = previous
     grads = {n: t.grad if t.grad is not None else np.zeros_like(t.data) for n, t in tensors.items()}
-    findings = _output_relu(out, calls) if mutation is None else []
+    findings = output_relu_warnings(out, calls) if mutation is None else []
     return float(out.data.reshape(())), grads, calls, findings
 
 
-def _output_relu(loss: Tensor, calls: list[Call]) -> list[str]:
+def output_relu_warnings(loss: Tensor, calls: list[Call]) -> list[str]:
     """A ReLU between the last matmul and the loss clamps outputs at 0, where they get no gradient."""
     reached: set[int] = set()
     stack = [loss]
