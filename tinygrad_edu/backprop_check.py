@@ -300,18 +300,18 @@ def _diagnose_by_variants(
                 mine = np.asarray(yours[check.name], dtype=np.float64)
                 variant = grads[check.name]
                 if close(mine, variant, atol, rtol) and not close(variant, true[check.name], atol, rtol):
-                    check.diagnosis = Diagnosis(known.mistake, f"{known.detail} ({where})")
+                    check.diagnosis = Diagnosis(known.mistake, known.detail, where)
                     open_checks.remove(check)
             if loss_open and _loss_matches(report.your_loss, loss, atol, rtol):
-                report.loss_diagnosis = Diagnosis(known.mistake, f"{known.detail} ({where})")
+                report.loss_diagnosis = Diagnosis(known.mistake, known.detail, where)
                 loss_open = False
 
 
 def _location(known: KnownVariant, index: int | None, count: int, calls: list[Call]) -> str:
     if index is None:
-        return f"in all {count} {known.activation} calls of your forward"
+        return f"every {known.activation} call of your forward ({count} calls)"
     source = next(c.source for c in calls if c.name == known.activation and c.index == index)
-    return f"the {known.activation} at {source}"
+    return f"the {known.activation} call {source}"
 
 
 def _explain(diagnosis: Diagnosis | None, status: str) -> str:
@@ -320,7 +320,8 @@ def _explain(diagnosis: Diagnosis | None, status: str) -> str:
     if diagnosis is None:
         what = "shape mismatch" if status == "wrong shape" else "mismatch"
         return f"{what}, no known pattern (compare your derivation step by step with gradcheck)."
-    return f"{diagnosis.mistake}\n    {diagnosis.detail}"
+    where = f"\n    at: {diagnosis.location}" if diagnosis.location else ""
+    return f"{diagnosis.mistake}\n    {diagnosis.detail}{where}"
 
 
 def _table(checks: list[ParameterCheck]) -> list[str]:

@@ -33,6 +33,7 @@ class Diagnosis:
 
     mistake: str
     detail: str
+    location: str = ""  # for a variant: the activation call it reproduces the mistake at
 
 
 def close(yours: np.ndarray, true: np.ndarray, atol: float, rtol: float) -> bool:
@@ -246,6 +247,7 @@ class KnownVariant:
     variant: Variant
     mistake: str
     detail: str
+    location: str = ""  # for a variant: the activation call it reproduces the mistake at
 
 
 RELU_ONES = "ReLU derivative is 1 everywhere (mask all ones)"

@@ -327,11 +327,12 @@ def _check_node(
 
 
 def _table(results: Sequence[InputResult]) -> list[str]:
-    header = ("input", "shape", "checked", "max abs err", "max rel err", "worst index", "analytic", "numeric")
-    rows: list[tuple[str, ...]] = [(*header, "kinks")]
+    header = ("input", "shape", "checked", "wrong", "max abs err", "max rel err", "worst index", "analytic")
+    rows: list[tuple[str, ...]] = [(*header, "numeric", "kinks")]
     for r in results:
         rows.append((
-            str(r.position), str(r.shape), str(r.checked), f"{r.max_abs_error:.2e}", f"{r.max_rel_error:.2e}",
+            str(r.position), str(r.shape), str(r.checked), str(r.failures),
+            f"{r.max_abs_error:.2e}", f"{r.max_rel_error:.2e}",
             "-" if r.worst_index is None else str(r.worst_index),
             "-" if r.worst_index is None else f"{r.analytic:.6g}",
             "-" if r.worst_index is None else f"{r.numeric:.6g}",
