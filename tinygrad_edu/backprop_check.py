@@ -205,12 +205,15 @@ def _run(
     finally:
         state.default_dtype = previous
     grads = {n: t.grad if t.grad is not None else np.zeros_like(t.data) for n, t in tensors.items()}
-    findings = output_relu_warnings(out, calls) if mutation is None else []
+    findings = []
+    if mutation is None:
+        warnings = (output_relu_warning(call, call.source) for call in output_relus(out, calls))
+        findings = [w for w in warnings if w is not None]
     return float(out.data.reshape(())), grads, calls, findings
 
 
-def output_relu_warnings(loss: Tensor, calls: list[Call]) -> list[str]:
-    """A ReLU between the last matmul and the loss clamps outputs at 0, where they get no gradient."""
+def output_relus(loss: Tensor, calls: list[Call]) -> list[Call]:
+    """ReLU calls between the last matmul and the loss: they clamp the model's outputs at 0."""
     reached: set[int] = set()
     stack = [loss]
     while stack:
@@ -220,16 +223,19 @@ def output_relu_warnings(loss: Tensor, calls: list[Call]) -> list[str]:
         reached.add(id(tensor))
         if tensor.op is not None and not isinstance(tensor.op, P.MatMul):
             stack.extend(tensor.op.parents)
-    findings = []
-    for call in calls:
-        zeros = int(np.sum(call.output.data == 0))
-        if call.name == "relu" and id(call.output) in reached and zeros:
-            findings.append(
-                f"a ReLU is applied to the model's output ({call.source}): {zeros} of {call.output.size} "
-                f"outputs are clamped at 0 and get no gradient, and no output can be negative. A regression "
-                f"output takes no activation: remove it."
-            )
-    return findings
+    return [c for c in calls if c.name == "relu" and id(c.output) in reached]
+
+
+def output_relu_warning(call: Call, where: str) -> str | None:
+    """What is wrong with a ReLU on the output, if some outputs are clamped (None if none is)."""
+    zeros = int(np.sum(call.output.data == 0))
+    if not zeros:
+        return None
+    return (
+        f"a ReLU is applied to the model's output ({where}): {zeros} of {call.output.size} outputs are "
+        f"clamped at 0 and get no gradient, and no output can be negative. A regression output takes no "
+        f"activation: remove it."
+    )
 
 
 # ---------------------------------------------------------------- comparing and explaining
