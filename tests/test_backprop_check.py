@@ -188,3 +188,37 @@ def test_example_diagnoses_do_not_fire_on_random_errors(name):
 def test_example_correct_version_passes(task):
     report = example.check(example.Bugs(), task)
     assert report and not report.findings and report.float_event is None
+
+
+# ---------------------------------------------------------------- tanh hidden layer, sigmoid output with MSE
+
+XT = rng.standard_normal((10, 3))
+YT = rng.uniform(0, 1, (10, 2))
+TANH_PARAMS = {"W1": rng.standard_normal((3, 4)), "W2": rng.standard_normal((4, 2))}
+
+
+def tanh_forward(W1, W2):
+    out = ((XT @ W1).tanh() @ W2).sigmoid()  # the sigmoid call the diagnosis points at
+    return ((out - YT) ** 2).mean()
+
+
+def tanh_grads(tanh_at_activation=False, sigmoid_shortcut=False):
+    """Hand-derived, with two optional classic mistakes."""
+    W1, W2 = TANH_PARAMS["W1"], TANH_PARAMS["W2"]
+    h = np.tanh(XT @ W1)
+    out = 1 / (1 + np.exp(-(h @ W2)))
+    d_out = 2 * (out - YT) / YT.size
+    dz2 = d_out if sigmoid_shortcut else d_out * out * (1 - out)
+    dh = dz2 @ W2.T
+    dz1 = dh * (1 - np.tanh(h) ** 2) if tanh_at_activation else dh * (1 - h**2)
+    return {"W1": XT.T @ dz1, "W2": h.T @ dz2}
+
+
+def test_tanh_and_output_sigmoid_patterns():
+    assert check_backprop(tanh_forward, TANH_PARAMS, tanh_grads())
+    report = check_backprop(tanh_forward, TANH_PARAMS, tanh_grads(tanh_at_activation=True))
+    assert mistake(report, "W1") == "tanh derivative evaluated at the activation" and mistake(report, "W2") is None
+    report = check_backprop(tanh_forward, TANH_PARAMS, tanh_grads(sigmoid_shortcut=True))
+    assert mistake(report, "W1") == mistake(report, "W2") == "sigmoid derivative missing"
+    location = next(p.diagnosis.location for p in report.parameters)
+    assert "test_backprop_check.py" in location and "the sigmoid call the diagnosis points at" in location
