@@ -1,5 +1,41 @@
 """nn: modules, losses, optimizers and data for tinygrad-edu."""
 
-from . import data, datasets
+from . import data, datasets, init, optim
+from .layers import (
+    MLP,
+    Activation,
+    Dropout,
+    Identity,
+    LeakyReLU,
+    Linear,
+    PerUnitActivation,
+    ReLU,
+    Sigmoid,
+    Tanh,
+)
+from .losses import binary_cross_entropy_with_logits, cross_entropy, mse_loss
+from .module import IncompatibleKeys, Module, Parameter, Sequential
 
-__all__ = ["data", "datasets"]
+__all__ = [
+    "MLP",
+    "Activation",
+    "Dropout",
+    "Identity",
+    "IncompatibleKeys",
+    "LeakyReLU",
+    "Linear",
+    "Module",
+    "Parameter",
+    "PerUnitActivation",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Tanh",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "data",
+    "datasets",
+    "init",
+    "mse_loss",
+    "optim",
+]

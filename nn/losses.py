@@ -1,0 +1,196 @@
+"""Loss functions, written as forward expressions of Tensor operations (no hand-written gradients).
+
+Each takes the model's raw output first and the target second, as in PyTorch,
+and reduces with ``reduction="mean"`` (default), ``"sum"`` or ``"none"``.
+Prediction and target must have exactly the shapes the loss expects: NumPy
+broadcasting would silently turn a (N, 1) prediction and a (N,) target into an
+(N, N) matrix of differences, a loss that trains and means nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tinygrad_edu import Tensor
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def mse_loss(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Mean squared error ``(pred - target) ** 2``, averaged over all elements by default.
+
+    Parameters
+    ----------
+    pred : Tensor
+        Predictions, any shape.
+    target : Tensor or array-like
+        Same shape as ``pred``.
+    reduction : {"mean", "sum", "none"}
+        Average over all elements, sum them, or return the elementwise losses.
+
+    Raises
+    ------
+    ValueError
+        If the shapes differ (the message shows both and the reshape that fixes it).
+    """
+    _check_reduction("mse_loss", reduction)
+    target = _same_shape_target("mse_loss", pred, target)
+    diff = pred - target
+    return _reduce(diff * diff, reduction)
+
+
+def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Cross-entropy between softmax(logits) and the target classes, averaged over the batch by default.
+
+    Per sample: ``-log_softmax(logits)[label]`` for integer labels (picked by
+    integer indexing), ``-sum(target * log_softmax(logits))`` for probability
+    rows. ``log_softmax`` subtracts each row's maximum before exponentiating,
+    so huge or saturated logits give finite losses and gradients (no inf or NaN).
+
+    Parameters
+    ----------
+    logits : Tensor, shape (N, C)
+        Raw scores (no softmax applied) for N samples and C classes.
+    target : integer array of shape (N,), or float array of shape (N, C)
+        Class labels in ``[0, C)``, or one probability row (e.g. one-hot) per sample.
+    reduction : {"mean", "sum", "none"}
+        Average over the N samples, sum, or return the N per-sample losses.
+
+    Raises
+    ------
+    ValueError
+        If logits are not 2-D, labels are not 1-D of length N or lie outside
+        ``[0, C)``, or probability targets do not have the logits' shape.
+    TypeError
+        If labels are neither integer nor floating (e.g. boolean).
+    """
+    _check_reduction("cross_entropy", reduction)
+    if not isinstance(logits, Tensor):
+        raise TypeError(
+            f"cross_entropy: logits must be a Tensor (the model's output), got {type(logits).__name__}"
+        )
+    if logits.ndim != 2:
+        hint = " (for one sample use logits.reshape(1, -1))" if logits.ndim == 1 else ""
+        raise ValueError(f"cross_entropy: logits must have shape (N, C), got {logits.shape}{hint}.")
+    if logits.shape[0] == 0 and reduction == "mean":
+        raise ValueError("cross_entropy: the batch is empty (0 rows), so there is no mean to take")
+    labels = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if labels.dtype.kind in "iu":
+        _check_labels(labels, logits.shape)
+    elif labels.dtype.kind == "f":
+        if labels.shape != logits.shape:
+            hint = (
+                " Class labels must be integers: convert them with target.astype(numpy.int64)."
+                if labels.shape == logits.shape[:1]
+                else ""
+            )
+            raise ValueError(
+                f"cross_entropy: floating targets are probability rows and must have the logits' shape "
+                f"{logits.shape}, got {labels.shape}.{hint}"
+            )
+    else:
+        raise TypeError(
+            f"cross_entropy: target must hold integer class labels or floating probabilities, "
+            f"got dtype {labels.dtype}."
+        )
+    n = logits.shape[0]
+    log_probs = logits.log_softmax(axis=1)
+    if labels.dtype.kind == "f":
+        picked = (log_probs * target).sum(axis=1)
+    else:
+        picked = log_probs[np.arange(n), labels]  # the log-probability of each sample's class
+    if reduction == "none":
+        return -picked
+    return picked.sum() * (-1.0 / n if reduction == "mean" else -1.0)
+
+
+def binary_cross_entropy_with_logits(logits: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Binary cross-entropy of ``sigmoid(logits)`` against targets in [0, 1], averaged over all elements.
+
+    Per element, ``log(1 + exp(z)) - z * y``. ``log(1 + exp(z))`` is computed as
+    ``m + log(exp(-m) + exp(z - m))`` with the constant ``m = max(z, 0)``: both
+    exponents are <= 0, so it never overflows, and its gradient is exactly
+    ``sigmoid(z)`` everywhere (the constant shift has no gradient).
+
+    Parameters
+    ----------
+    logits : Tensor
+        Raw scores (no sigmoid applied), any shape.
+    target : Tensor or array-like
+        Same shape as ``logits``; 0/1 labels or probabilities.
+    reduction : {"mean", "sum", "none"}
+        Average over all elements, sum them, or return the elementwise losses.
+
+    Raises
+    ------
+    ValueError
+        If the shapes differ or a target lies outside [0, 1].
+    """
+    _check_reduction("binary_cross_entropy_with_logits", reduction)
+    target = _same_shape_target("binary_cross_entropy_with_logits", logits, target)
+    values = target.data if isinstance(target, Tensor) else target
+    if values.size and (values.min() < 0 or values.max() > 1):
+        raise ValueError(
+            f"binary_cross_entropy_with_logits: targets must be probabilities in [0, 1], got values from "
+            f"{values.min()} to {values.max()}. For more than two classes use cross_entropy."
+        )
+    shift = np.maximum(logits.data, 0)
+    softplus = ((logits - shift).exp() + np.exp(-shift)).log() + shift
+    return _reduce(softplus - logits * target, reduction)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _check_reduction(name: str, reduction: str) -> None:
+    if reduction not in REDUCTIONS:
+        raise ValueError(f'{name}: reduction must be "mean", "sum" or "none", got {reduction!r}')
+
+
+def _reduce(losses: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return losses.mean()
+    return losses.sum() if reduction == "sum" else losses
+
+
+def _same_shape_target(name: str, pred: Tensor, target: Any) -> Any:
+    """The target as a Tensor or as an array of pred's dtype, after checking the shapes are equal."""
+    if not isinstance(pred, Tensor):
+        raise TypeError(
+            f"{name}: the prediction must be a Tensor (the model's output), got {type(pred).__name__}"
+        )
+    if not isinstance(target, Tensor):
+        target = np.asarray(target)
+        if target.dtype.kind not in "biuf":
+            raise TypeError(f"{name}: target must be numbers, got dtype {target.dtype}")
+        target = target.astype(pred.dtype, copy=False)
+    if target.shape != pred.shape:
+        if target.size == pred.size:
+            fix = f"reshape one to the other's shape, e.g. target = target.reshape({pred.shape})"
+        else:
+            fix = "they hold different numbers of values: check that both come from the same batch"
+        raise ValueError(
+            f"{name}: prediction has shape {pred.shape} but target has shape {target.shape}. They must be "
+            f"equal: broadcasting them would compare every prediction with every target. Fix: {fix}."
+        )
+    return target
+
+
+def _check_labels(labels: np.ndarray, shape: tuple[int, ...]) -> None:
+    """Integer class labels for logits of ``shape`` (N, C) must be N indices in [0, C)."""
+    n, n_classes = shape
+    if labels.shape != (n,):
+        raise ValueError(
+            f"cross_entropy: integer labels must have shape ({n},), one class index per row of the logits "
+            f"{shape}, got {labels.shape}"
+            + (" (flatten them with target.reshape(-1))." if labels.size == n else ".")
+        )
+    if n and (labels.min() < 0 or labels.max() >= n_classes):
+        bad = labels[(labels < 0) | (labels >= n_classes)]
+        raise ValueError(
+            f"cross_entropy: labels must be class indices in [0, {n_classes}) for logits with {n_classes} "
+            f"classes, got {bad[:5].tolist()}{'...' if bad.size > 5 else ''}. Check the number of outputs "
+            f"of the last layer and the labels' encoding (e.g. 1-based classes)."
+        )

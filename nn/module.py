@@ -1,0 +1,322 @@
+"""`Module`, the base class of every layer and network, and `Sequential`, the simplest container.
+
+A module owns parameters (leaf tensors with ``requires_grad=True``) and child
+modules, both registered simply by assigning them as attributes. Everything a
+trainer needs (``parameters()``, ``zero_grad()``, ``train()`` / ``eval()``,
+``state_dict()``, saving to ``.npz``) walks that tree, as in PyTorch.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from tinygrad_edu import Tensor
+from tinygrad_edu.function import module_scope
+
+
+class Parameter(Tensor):
+    """A tensor that is a learnable parameter: a leaf with ``requires_grad=True``.
+
+    ``Parameter(values)`` is a shorthand for ``Tensor(values, requires_grad=True)``
+    that reads like PyTorch; any leaf tensor with ``requires_grad=True`` assigned
+    to a module attribute is registered as a parameter, ``Parameter`` or not.
+
+    Parameters
+    ----------
+    data : array-like
+        Initial values (copied; floating data gets the default dtype).
+    dtype : numpy dtype, optional
+        Overrides the default dtype (float32).
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data: Any, dtype: Any = None) -> None:
+        super().__init__(data, requires_grad=True, dtype=dtype)
+
+
+class IncompatibleKeys(NamedTuple):
+    """What ``load_state_dict(strict=False)`` skipped: names missing from, or unknown to, the module."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+class Module:
+    """Base class for layers and networks: subclass it, assign parameters and submodules, write ``forward``.
+
+    Examples
+    --------
+    >>> from nn import Linear, Module
+    >>> class TwoLayer(Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.hidden = Linear(2, 8)
+    ...         self.out = Linear(8, 1)
+    ...     def forward(self, x):
+    ...         return self.out(self.hidden(x).relu())
+    >>> [name for name, _ in TwoLayer().named_parameters()]
+    ['hidden.weight', 'hidden.bias', 'out.weight', 'out.bias']
+    """
+
+    training: bool
+    _parameters: dict[str, Tensor]
+    _modules: dict[str, Module]
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_parameters", {})
+        object.__setattr__(self, "_modules", {})
+
+    # ------------------------------------------------------------ registration
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Register parameters and submodules by assignment; anything else is a plain attribute.
+
+        Values are also stored in the instance ``__dict__``, so reading
+        ``self.weight`` in ``forward`` is an ordinary (fast) attribute lookup.
+        """
+        registry = self.__dict__.get("_parameters")
+        if registry is None and isinstance(value, (Tensor, Module)):
+            raise AttributeError(
+                f"cannot assign {type(value).__name__} to {type(self).__name__}.{name} before "
+                f"Module.__init__() has run: call super().__init__() first in "
+                f"{type(self).__name__}.__init__."
+            )
+        if registry is not None:
+            self._parameters.pop(name, None)
+            self._modules.pop(name, None)
+            if isinstance(value, Module):
+                self._modules[name] = value
+            elif isinstance(value, Tensor) and value.requires_grad and value.is_leaf:
+                value.name = name
+                self._parameters[name] = value
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        self._parameters.pop(name, None)
+        self._modules.pop(name, None)
+        object.__delattr__(self, name)
+
+    # ------------------------------------------------------------ running
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(
+            f"{type(self).__name__} has no forward(): define forward(self, x) in the subclass; "
+            f"calling the module runs it."
+        )
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Run ``forward``, tagging every tensor it creates with this module (see ``Tensor.scope``)."""
+        with module_scope(self):
+            return self.forward(*args, **kwargs)
+
+    def train(self, mode: bool = True) -> Module:
+        """Put this module and all its submodules in training mode (or evaluation mode if ``mode=False``)."""
+        for module in self.modules():
+            object.__setattr__(module, "training", bool(mode))
+        return self
+
+    def eval(self) -> Module:
+        """Evaluation mode: layers such as ``Dropout`` become the identity. Same as ``train(False)``."""
+        return self.train(False)
+
+    # ------------------------------------------------------------ walking the tree
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """Yield ``(dotted_name, module)`` for this module (name ``prefix``) and every submodule, once each.
+
+        The order is depth-first in assignment order: ``("", net)``,
+        ``("layers", seq)``, ``("layers.0", linear)``, ...
+        """
+        seen: set[int] = set()
+        stack: list[tuple[str, Module]] = [(prefix, self)]
+        while stack:
+            name, module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            yield name, module
+            children = [(f"{name}.{key}" if name else key, child) for key, child in module._modules.items()]
+            stack.extend(reversed(children))
+
+    def modules(self) -> Iterator[Module]:
+        """This module and every submodule, once each."""
+        for _, module in self.named_modules():
+            yield module
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """Yield ``(attribute_name, module)`` for the direct submodules."""
+        yield from self._modules.items()
+
+    def children(self) -> Iterator[Module]:
+        """The direct submodules."""
+        yield from self._modules.values()
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
+        """Yield ``(dotted_name, parameter)``, e.g. ``("layers.0.weight", w)``; a shared parameter once."""
+        seen: set[int] = set()
+        for module_name, module in self.named_modules(prefix):
+            for name, parameter in module._parameters.items():
+                if id(parameter) not in seen:
+                    seen.add(id(parameter))
+                    yield (f"{module_name}.{name}" if module_name else name), parameter
+
+    def parameters(self) -> Iterator[Tensor]:
+        """Every parameter of this module and its submodules, once each (what an optimizer needs)."""
+        for _, parameter in self.named_parameters():
+            yield parameter
+
+    def zero_grad(self) -> None:
+        """Forget all parameters' gradients (``.grad = None``, PyTorch's default)."""
+        for parameter in self.parameters():
+            parameter.grad = None
+
+    # ------------------------------------------------------------ state
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """A copy of every parameter's values, keyed by dotted name.
+
+        Copies, unlike PyTorch's views: a snapshot taken as "the best model so
+        far" does not keep changing while training continues.
+        """
+        return {name: parameter.data.copy() for name, parameter in self.named_parameters()}
+
+    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
+        """Copy values into the parameters, in place (optimizers keep working on the same tensors).
+
+        Parameters
+        ----------
+        state : mapping of str to array-like
+            Dotted parameter names to values, e.g. from ``state_dict()`` or an ``.npz`` file.
+        strict : bool
+            If True (default), missing or unexpected names are an error. If
+            False they are skipped and returned.
+
+        Returns
+        -------
+        IncompatibleKeys
+            ``(missing_keys, unexpected_keys)``; both empty when ``strict``.
+
+        Raises
+        ------
+        ValueError
+            Listing every missing or unexpected name (when ``strict``) and every
+            shape or dtype mismatch. Nothing is changed when it is raised.
+        """
+        own = dict(self.named_parameters())
+        missing = [name for name in own if name not in state]
+        unexpected = [name for name in state if name not in own]
+        problems = []
+        if strict and missing:
+            problems.append(f"missing key(s): {', '.join(missing)}")
+        if strict and unexpected:
+            problems.append(f"unexpected key(s): {', '.join(unexpected)}")
+        values = {}
+        for name, parameter in own.items():
+            if name not in state:
+                continue
+            value = state[name]
+            value = np.asarray(value.data if isinstance(value, Tensor) else value)
+            if value.dtype.kind not in "biuf":
+                problems.append(f"{name}: values of dtype {value.dtype} are not numbers")
+            elif value.shape != parameter.shape:
+                problems.append(f"{name}: shape {value.shape} in the state, {parameter.shape} in the module")
+            else:
+                values[name] = value
+        if problems:
+            raise ValueError(
+                f"load_state_dict into {type(self).__name__} failed:\n  "
+                + "\n  ".join(problems)
+                + "\nThe state must come from a module built the same way (same layer sizes and names); "
+                "compare list(state) with [name for name, _ in module.named_parameters()]."
+            )
+        for name, value in values.items():
+            own[name].data[...] = value
+        return IncompatibleKeys(missing if not strict else [], unexpected if not strict else [])
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write ``state_dict()`` to an ``.npz`` file (no pickle), atomically.
+
+        The file is written next to ``path`` under a temporary name and then
+        renamed, so an interrupted save never leaves a half-written file. Read it
+        back with ``load``, or with ``numpy.load(path, allow_pickle=False)``.
+        """
+        path = os.fspath(path)
+        directory = os.path.dirname(os.path.abspath(path))
+        handle, temporary = tempfile.mkstemp(suffix=".npz.tmp", dir=directory)
+        try:
+            with os.fdopen(handle, "wb") as file:
+                np.savez(file, **self.state_dict())  # type: ignore[arg-type]
+            os.replace(temporary, path)
+        except BaseException:
+            os.unlink(temporary)
+            raise
+
+    def load(self, path: str | os.PathLike[str]) -> Module:
+        """Load parameters saved by ``save`` (strictly: names and shapes must match). Returns self."""
+        with np.load(os.fspath(path), allow_pickle=False) as archive:
+            state = {name: archive[name] for name in archive.files}
+        try:
+            self.load_state_dict(state)
+        except ValueError as error:
+            raise ValueError(f"loading {os.fspath(path)}: {error}") from None
+        return self
+
+    # ------------------------------------------------------------ display
+
+    def extra_repr(self) -> str:
+        """The text inside the parentheses of this module's repr line, e.g. ``in_features=2, ...``."""
+        return ""
+
+    def __repr__(self) -> str:
+        lines = []
+        for name, child in self._modules.items():
+            child_lines = repr(child).split("\n")
+            lines.append(f"  ({name}): " + "\n  ".join(child_lines))
+        if not lines:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        extra = self.extra_repr()
+        head = f"{type(self).__name__}(" + (f"{extra}\n" if extra else "\n")
+        return head + "\n".join(lines) + "\n)"
+
+
+class Sequential(Module):
+    """Apply modules one after the other: ``Sequential(a, b, c)(x) == c(b(a(x)))``.
+
+    The modules are registered under the names ``"0"``, ``"1"``, ..., so their
+    parameters are called ``0.weight``, ``0.bias``, ... Index it like a list
+    (``seq[0]``, ``seq[-1]``, ``seq[1:]``), iterate over it, take its ``len``.
+    """
+
+    def __init__(self, *modules: Module) -> None:
+        super().__init__()
+        for index, module in enumerate(modules):
+            if not isinstance(module, Module):
+                hint = " (wrap a function in nn.Activation(fn))" if callable(module) else ""
+                raise TypeError(
+                    f"Sequential: item {index} is a {type(module).__name__}, not an nn.Module{hint}."
+                )
+            setattr(self, str(index), module)
+
+    def forward(self, x: Any) -> Any:
+        for module in self._modules.values():
+            x = module(x)
+        return x
+
+    def __getitem__(self, index: int | slice) -> Any:
+        items = list(self._modules.values())
+        if isinstance(index, slice):
+            return Sequential(*items[index])
+        return items[index]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(list(self._modules.values()))
