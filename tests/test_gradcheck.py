@@ -210,3 +210,14 @@ def test_needs_an_input_with_grad():
 def test_non_tensor_output_is_a_clear_error():
     with pytest.raises(TypeError, match="must return a Tensor"):
         gradcheck(lambda x: 1.0, t(2))
+
+
+def test_dropout_in_train_mode_is_not_deterministic_and_eval_mode_passes():
+    import nn
+
+    manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.Dropout(0.5), nn.Linear(4, 2))
+    x = t(5, 3)
+    assert "not deterministic" in str(gradcheck(model, x))
+    model.eval()
+    assert gradcheck(model, x)
