@@ -1,6 +1,7 @@
 """The example graphs with the real nn package, the command line, and examples/draw_graphs.py."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -75,3 +76,15 @@ def test_example_script_renders_every_picture_of_the_docs(tmp_path):
     assert {p.stem for p in tmp_path.glob("*.svg")} == expected
     for name in expected:
         assert (ROOT / "docs" / "images" / f"{name}.svg").exists(), f"docs/images/{name}.svg is not committed"
+
+
+def test_the_code_blocks_of_the_docs_page_run(tmp_path, monkeypatch):
+    text = (ROOT / "docs" / "graphs.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)
+    assert len(blocks) == 3
+    monkeypatch.chdir(tmp_path)  # the blocks write neuron.svg and step_*.svg
+    namespace: dict = {}
+    for block in blocks:
+        exec(compile(block, "docs/graphs.md", "exec"), namespace)
+    assert (tmp_path / "neuron.svg").exists() and (tmp_path / "step_3.svg").exists()
+    assert "cross_entropy" in namespace["draw"](namespace["loss"], collapse=True).source
