@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
@@ -165,12 +165,20 @@ def is_grad_enabled() -> bool:
     return state.grad_enabled
 
 
-@contextlib.contextmanager
-def module_scope(module: object) -> Iterator[None]:
-    """Tag every tensor created inside with ``module`` (used by nn.Module and the graph renderer)."""
-    previous = state.scope
-    state.scope = (*previous, module)
-    try:
-        yield
-    finally:
-        state.scope = previous
+class module_scope:
+    """Tag every tensor created inside with ``module`` (used by nn.Module and the graph renderer).
+
+    A small class rather than a generator: nn.Module enters it on every call.
+    """
+
+    __slots__ = ("module", "_previous")
+
+    def __init__(self, module: object) -> None:
+        self.module = module
+
+    def __enter__(self) -> None:
+        self._previous = state.scope
+        state.scope = (*self._previous, self.module)
+
+    def __exit__(self, *exc: object) -> None:
+        state.scope = self._previous
