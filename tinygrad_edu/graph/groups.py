@@ -8,9 +8,6 @@ created inside with a named scope: drawings put them in a cluster, and
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
-
 from ..function import module_scope
 
 
@@ -24,8 +21,7 @@ class Group:
         return f"Group({self.name!r})"
 
 
-@contextlib.contextmanager
-def group(name: str) -> Iterator[None]:
+def group(name: str) -> module_scope:
     """Tag the tensors created inside the block as one named cluster (see module docstring).
 
     Examples
@@ -37,5 +33,4 @@ def group(name: str) -> Iterator[None]:
     >>> "squared norm" in to_dot(loss)
     True
     """
-    with module_scope(Group(name)):
-        yield
+    return module_scope(Group(name))
