@@ -1,10 +1,11 @@
 """How long drawing takes: DOT generation for an MNIST MLP, next to one forward + backward of it.
 
 Drawing reads every tensor of the graph once (gradient norms, ReLU masks) and
-writes a few kilobytes of text, so it should cost about as much as one
-training step, not more. Both are timed in the same run (the machines are
-shared and noisy; the ratio is what matters). Graphviz's layout (``dot``) is
-not included: it is a separate program, run only when an image is rendered.
+writes a few kilobytes of text: milliseconds, a few training steps' worth at
+most (about half of it is the graphviz package quoting attributes). Both are
+timed in the same run (the machines are shared and noisy; compare the two).
+Graphviz's layout (``dot``) is not included: it is a separate program, run
+only when an image is rendered.
 
     python bench/draw_speed.py
     python bench/draw_speed.py --batch 256 --sizes 784 256 128 10
