@@ -107,6 +107,8 @@ def test_inputs_of_another_dtype_are_rejected_not_promoted():
     x, y = _random_batch(5, 7, 4, np.float64)
     with pytest.raises(TypeError):
         model.loss_and_grads(x, y)
+    with pytest.raises(TypeError):
+        model.forward(x)
 
 
 @pytest.mark.filterwarnings("error")
