@@ -58,9 +58,9 @@ class Function:
     parents: tuple[Tensor, ...]
     options: dict[str, Any]
     needs_input_grad: tuple[bool, ...]
-    saved_tensors: tuple[np.ndarray, ...]
-    released: bool
-    source: str | None
+    saved_tensors: tuple[np.ndarray, ...] = ()
+    released: bool = False  # set once backward has freed the saved arrays
+    source: str | None = None  # the user's line that made this node (detect_anomaly, gradcheck)
 
     def save_for_backward(self, *arrays: np.ndarray) -> None:
         """Keep arrays for backward. They are released after backward (unless retain_graph)."""
@@ -86,7 +86,6 @@ class Function:
         if not all([isinstance(x, tensor_type) for x in inputs]):
             inputs = tuple(x if isinstance(x, tensor_type) else tensor_type._constant(x) for x in inputs)
         ctx = cls()
-        ctx.saved_tensors = ()
         try:
             out_data = cls.forward(ctx, *[t.data for t in inputs], **options)
         except (ValueError, IndexError) as error:
@@ -94,12 +93,12 @@ class Function:
         if not isinstance(out_data, np.ndarray):
             out_data = np.asarray(out_data)
         needs = tuple([t._requires_grad for t in inputs])
-        if state.grad_enabled and True in needs:
+        if True in needs and state.grad_enabled:
             ctx.parents = inputs
             ctx.options = options
             ctx.needs_input_grad = needs
-            ctx.released = False
-            ctx.source = state.user_source_line() if state.record_source else None
+            if state.record_source:
+                ctx.source = state.user_source_line()
             out = tensor_type._make(out_data, ctx)
         else:
             out = tensor_type._make(out_data, None)
