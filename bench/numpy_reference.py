@@ -235,11 +235,11 @@ class SGD:
 
     def __init__(self, lr: float) -> None:
         self.lr = float(lr)
-        self._tmp: np.ndarray | None = None
+        self._tmp = np.empty(0, np.float32)  # resized to the gradients on the first step
 
     def step(self, params: np.ndarray, grads: np.ndarray) -> None:
         """Update ``params`` in place (two NumPy calls, no temporaries after the first step)."""
-        if self._tmp is None or self._tmp.shape != grads.shape or self._tmp.dtype != grads.dtype:
+        if self._tmp.shape != grads.shape or self._tmp.dtype != grads.dtype:
             self._tmp = np.empty_like(grads)
         np.multiply(grads, self.lr, out=self._tmp)
         params -= self._tmp
@@ -259,16 +259,16 @@ class Adam:
         self.beta1, self.beta2 = (float(b) for b in betas)
         self.eps = float(eps)
         self.t = 0
-        self.m: np.ndarray | None = None
-        self.v: np.ndarray | None = None
-        self._tmp: np.ndarray | None = None
+        # State, (re)allocated to match the parameters on the first step.
+        self.m = self.v = self._tmp = np.empty(0, np.float32)
 
     def step(self, params: np.ndarray, grads: np.ndarray) -> None:
         """Update ``params`` in place: twelve whole-vector NumPy calls, no temporaries after step 1."""
-        if self.m is None or self.m.shape != params.shape:
+        if self.m.shape != params.shape or self.m.dtype != params.dtype:
             self.m = np.zeros_like(params)
             self.v = np.zeros_like(params)
             self._tmp = np.empty_like(params)
+            self.t = 0
         m, v, tmp = self.m, self.v, self._tmp
         b1, b2 = self.beta1, self.beta2
         self.t += 1

@@ -73,9 +73,9 @@ def _blas_replay(widths: list[int], batch: int, dtype: np.dtype) -> Callable[[],
 def profile_config(name: str, x: np.ndarray, y: np.ndarray, repeats: int, seed: int) -> None:
     """Print the per-step breakdown of one configuration."""
     cfg = CONFIGS[name]
-    sizes, activation, batch = cfg["sizes"], cfg["activation"], cfg["batch"]
+    sizes, activation, batch = cfg.sizes, cfg.activation, cfg.batch
     model = NumpyMLP(init_params(sizes, activation, seed), activation)
-    opt = cfg["opt"]()
+    opt = cfg.make_opt()
     order = np.random.default_rng(seed + 1).permutation(len(x))
     starts = range(0, len(order), batch)
     n_steps = len(starts)
@@ -110,7 +110,7 @@ def profile_config(name: str, x: np.ndarray, y: np.ndarray, repeats: int, seed: 
 
     tiny_sizes = [2] * len(sizes)
     tiny = NumpyMLP(init_params(tiny_sizes, activation, seed), activation)
-    tiny_opt = cfg["opt"]()
+    tiny_opt = cfg.make_opt()
     tx, ty = np.zeros((2, 2), model.dtype), np.zeros(2, np.int64)
 
     def issue_fwd_bwd() -> None:

@@ -23,15 +23,28 @@ import gzip
 import os
 import statistics
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from bench.numpy_reference import SGD, Adam, NumpyMLP, accuracy, init_params, train_epoch
 
+
+@dataclass(frozen=True)
+class Config:
+    """One benchmarked setup: layer widths, hidden activation, batch size, optimizer factory."""
+
+    sizes: list[int]
+    activation: str
+    batch: int
+    make_opt: Callable[[], SGD | Adam]
+
+
 CONFIGS = {
-    "a": {"sizes": [784, 100, 10], "activation": "sigmoid", "batch": 100, "opt": lambda: SGD(0.1)},
-    "b": {"sizes": [784, 256, 128, 10], "activation": "relu", "batch": 128, "opt": lambda: Adam(1e-3)},
+    "a": Config([784, 100, 10], "sigmoid", 100, lambda: SGD(0.1)),
+    "b": Config([784, 256, 128, 10], "relu", 128, lambda: Adam(1e-3)),
 }
 
 
@@ -57,14 +70,14 @@ def load_mnist_train(data_dir: Path) -> tuple[np.ndarray, np.ndarray]:
 def time_config(name: str, x: np.ndarray, y: np.ndarray, epochs: int, seed: int) -> list[float]:
     """Run warm-up + timed epochs of one configuration; returns the timed wall seconds."""
     cfg = CONFIGS[name]
-    model = NumpyMLP(init_params(cfg["sizes"], cfg["activation"], seed), cfg["activation"])
-    opt = cfg["opt"]()
+    model = NumpyMLP(init_params(cfg.sizes, cfg.activation, seed), cfg.activation)
+    opt = cfg.make_opt()
     rng = np.random.default_rng(seed + 1)
     walls = []
     for epoch in range(epochs + 1):
         order = rng.permutation(len(x))
         wall0, cpu0 = time.perf_counter(), time.process_time()
-        loss = train_epoch(model, opt, x, y, cfg["batch"], order)
+        loss = train_epoch(model, opt, x, y, cfg.batch, order)
         wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
         tag = "warm-up" if epoch == 0 else f"epoch {epoch}"
         print(f"  [{name}] {tag:8s} wall {wall:6.3f} s  cpu {cpu:6.3f} s  mean loss {loss:.4f}", flush=True)
