@@ -1,6 +1,7 @@
 """nn: modules, losses, optimizers and data for tinygrad-edu."""
 
 from . import data, datasets, init, optim
+from .diagnose import diagnose
 from .layers import (
     MLP,
     Activation,
@@ -35,6 +36,7 @@ __all__ = [
     "cross_entropy",
     "data",
     "datasets",
+    "diagnose",
     "init",
     "mse_loss",
     "optim",

@@ -1,4 +1,9 @@
-"""Finite-difference gradient check and a float64 fixture, shared by the nn tests (not a test module)."""
+"""Finite-difference gradient check and a float64 fixture, shared by the nn tests (not a test module).
+
+Unlike ``tests/gradients.py`` (the engine's, which builds fresh input tensors for
+each evaluation), this check nudges existing tensors in place, so it reaches
+parameters that live inside modules.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ import pytest
 from tinygrad_edu import Tensor, get_default_dtype, no_grad, set_default_dtype
 
 
-def assert_gradients_match(
+def assert_param_gradients_match(
     fn: Callable[[], Tensor], tensors: Sequence[Tensor], seed: int = 0, eps: float = 1e-6, rtol: float = 1e-5
 ) -> None:
     """Check backward() of ``fn()`` against central differences for every tensor in ``tensors``.

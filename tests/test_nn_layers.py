@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from nn_gradcheck import assert_gradients_match, float64  # noqa: F401  (a fixture, used by name)
+from nn_gradcheck import assert_param_gradients_match, float64  # noqa: F401  (a fixture, used by name)
 
 import nn
 from tinygrad_edu import PRIMITIVES, Tensor, manual_seed
@@ -33,7 +33,7 @@ def test_linear_shapes_and_forward():
 def test_linear_gradients():
     layer = nn.Linear(4, 3)
     x = Tensor(rng.standard_normal((5, 4)), requires_grad=True)
-    assert_gradients_match(lambda: layer(x), [x, layer.weight, layer.bias])
+    assert_param_gradients_match(lambda: layer(x), [x, layer.weight, layer.bias])
 
 
 @pytest.mark.usefixtures("float64")
@@ -136,7 +136,7 @@ def test_mlp_accepts_any_one_line_activation_function():
 def test_mlp_gradients():
     mlp = nn.MLP([3, 5, 4, 2], activation="tanh")
     x = Tensor(rng.standard_normal((6, 3)))
-    assert_gradients_match(lambda: mlp(x), list(mlp.parameters()))
+    assert_param_gradients_match(lambda: mlp(x), list(mlp.parameters()))
 
 
 @pytest.mark.parametrize(
@@ -173,7 +173,7 @@ def test_activation_forward_and_gradients(module, reference):
     np.testing.assert_allclose(module(x).data, reference(x.data), rtol=1e-12)
     if isinstance(module, nn.Activation) and module.fn_name == "<lambda>":
         x.data[np.abs(x.data - 1) < 0.1] += 0.3  # the clip has a second kink at 1
-    assert_gradients_match(lambda: module(x), [x])
+    assert_param_gradients_match(lambda: module(x), [x])
 
 
 def test_activation_must_be_elementwise():
@@ -209,7 +209,7 @@ def test_per_unit_activation_applies_each_units_own_function():
     )
     np.testing.assert_allclose(layer(x).data, expected)
     x.data[np.abs(x.data - 1) < 0.1] += 0.3  # keep away from the shifted kink too
-    assert_gradients_match(lambda: layer(x), [x])
+    assert_param_gradients_match(lambda: layer(x), [x])
     assert repr(layer) == "PerUnitActivation(units=7, relu: 2, sin: 2, shifted: 2, tanh: 1)"
 
 
@@ -218,7 +218,7 @@ def test_per_unit_activation_in_an_mlp_trains_its_parameters():
     mix = nn.PerUnitActivation(["relu", "sin"] * 3)
     mlp = nn.MLP([2, 6, 6, 1], activation=mix)
     x = Tensor(rng.standard_normal((5, 2)))
-    assert_gradients_match(lambda: mlp(x), list(mlp.parameters()))
+    assert_param_gradients_match(lambda: mlp(x), list(mlp.parameters()))
 
 
 def test_per_unit_activation_checks_the_width():
@@ -257,7 +257,7 @@ def test_dropout_gradient_flows_only_through_kept_units():
         manual_seed(7)
         return drop(x)
 
-    assert_gradients_match(same_mask, [x])
+    assert_param_gradients_match(same_mask, [x])
     np.testing.assert_array_equal(x.grad == 0, same_mask().data == 0)
 
 
@@ -298,4 +298,4 @@ def test_the_gradient_check_itself_catches_a_wrong_derivative():
 
     x = Tensor(rng.standard_normal(3), requires_grad=True)
     with pytest.raises(AssertionError, match="gradient of tensor 0"):
-        assert_gradients_match(lambda: WrongSquare.apply(x), [x])
+        assert_param_gradients_match(lambda: WrongSquare.apply(x), [x])

@@ -372,3 +372,20 @@ def test_shape_errors_are_explained():
         tg.where(np.ones(3), x[0, :3], 0.0)
     with pytest.raises(TypeError, match="cannot combine"):
         x + "a"
+
+
+def test_leaves_never_share_a_gradient_array_even_from_a_custom_function():
+    class AddWithSharedGradient(tg.Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            return a + b
+
+        @staticmethod
+        def backward(ctx, grad):
+            fresh = grad * 1.0
+            return fresh, fresh[...]  # the same memory for both inputs
+
+    a = Tensor([1.0, 2.0], requires_grad=True)
+    b = Tensor([3.0, 4.0], requires_grad=True)
+    AddWithSharedGradient.apply(a, b).sum().backward()
+    assert not np.shares_memory(a.grad, b.grad)

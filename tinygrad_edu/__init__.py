@@ -5,7 +5,10 @@ everything else is a forward expression of them.
 """
 
 from .anomaly import AnomalyError, detect_anomaly
+from .backprop_check import BackpropReport, check_backprop
 from .function import Function, enable_grad, is_grad_enabled, no_grad
+from .gradcheck import GradcheckError, GradcheckReport, gradcheck
+from .graph import draw, to_dot
 from .primitives import PRIMITIVES
 from .rng import get_rng, manual_seed
 from .state import get_default_dtype, set_default_dtype
@@ -14,18 +17,25 @@ from .tensor import Tensor, as_tensor, cat, stack, where
 __all__ = [
     "PRIMITIVES",
     "AnomalyError",
+    "BackpropReport",
     "Function",
+    "GradcheckError",
+    "GradcheckReport",
     "Tensor",
     "as_tensor",
     "cat",
+    "check_backprop",
     "detect_anomaly",
+    "draw",
     "enable_grad",
     "get_default_dtype",
     "get_rng",
+    "gradcheck",
     "is_grad_enabled",
     "manual_seed",
     "no_grad",
     "set_default_dtype",
     "stack",
+    "to_dot",
     "where",
 ]

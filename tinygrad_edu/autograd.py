@@ -26,7 +26,11 @@ StepCallback = Callable[["Tensor", np.ndarray, tuple[Optional[np.ndarray], ...]]
 
 
 def topological_order(root: Tensor) -> list[Tensor]:
-    """Tensors that require grad, reachable from ``root``, each before its inputs (root first)."""
+    """Tensors that require grad, reachable from ``root``, each before its inputs (root first).
+
+    Depth-first with an explicit stack: a tensor is appended once all its inputs
+    are (post-order), so the reversed list puts every consumer before its inputs.
+    """
     order: list[Tensor] = []
     visited: set[int] = set()
     stack: list[tuple[Tensor, bool]] = [(root, False)]
@@ -39,9 +43,10 @@ def topological_order(root: Tensor) -> list[Tensor]:
             continue
         visited.add(id(tensor))
         stack.append((tensor, True))
-        if tensor.op is not None:
-            for parent in tensor.op.parents:
-                if parent.requires_grad and id(parent) not in visited:
+        op = tensor.op
+        if op is not None:
+            for parent, needed in zip(op.parents, op.needs_input_grad):
+                if needed and id(parent) not in visited:
                     stack.append((parent, False))
     order.reverse()
     return order
@@ -49,17 +54,17 @@ def topological_order(root: Tensor) -> list[Tensor]:
 
 def sum_to_shape(grad: np.ndarray, shape: tuple[int, ...], op: Function) -> np.ndarray:
     """Undo broadcasting: sum the axes along which an input of ``shape`` was stretched."""
-    if grad.shape == shape:
-        return grad
     extra = grad.ndim - len(shape)
     if extra < 0:
         raise _bad_gradient_shape(op, grad.shape, shape)
     stretched = tuple(i + extra for i, n in enumerate(shape) if n == 1 and grad.shape[i + extra] != 1)
-    summed = np.sum(grad, axis=tuple(range(extra)) + stretched, keepdims=True)
-    summed = summed.reshape(summed.shape[extra:])
-    if summed.shape != shape:
+    if stretched:
+        grad = np.add.reduce(grad, axis=stretched, keepdims=True)
+    if extra:
+        grad = np.add.reduce(grad, axis=tuple(range(extra)))
+    if grad.shape != shape:
         raise _bad_gradient_shape(op, grad.shape, shape)
-    return summed
+    return grad
 
 
 def _bad_gradient_shape(op: Function, grad_shape: tuple[int, ...], shape: tuple[int, ...]) -> ValueError:
@@ -81,15 +86,22 @@ def run_backward(
     tools that show the reverse pass step by step.
     """
     pending: dict[int, np.ndarray] = {id(root): grad}
-    handed_out: set[int] = set()  # arrays already stored as some tensor's .grad
+    leaf_grads: set[int] = set()  # arrays (and their bases) handed to leaves in this pass
     for tensor in topological_order(root):
         upstream = pending.pop(id(tensor), None)
         if upstream is None:
             continue
-        _store_grad(tensor, upstream, handed_out)
         op = tensor.op
         if op is None:
+            _store_leaf_grad(tensor, upstream, leaf_grads)
             continue
+        if tensor.grad is None:
+            # An intermediate's gradient may be the very array passed on to its inputs: read-only.
+            if upstream.flags.writeable:
+                upstream.flags.writeable = False
+            tensor.grad = upstream
+        else:
+            tensor.grad = tensor.grad + upstream  # retain_graph: a second pass accumulates
         if op.released:
             raise RuntimeError(
                 f"backward through the graph a second time: the arrays that {op.name} saved for its "
@@ -127,17 +139,23 @@ def run_backward(
             op.released = True
 
 
-def _store_grad(tensor: Tensor, grad: np.ndarray, handed_out: set[int]) -> None:
-    """Set or accumulate ``tensor.grad`` without ever sharing an array with another tensor."""
+def _store_leaf_grad(tensor: Tensor, grad: np.ndarray, leaf_grads: set[int]) -> None:
+    """Set or accumulate a leaf's ``.grad``: an array of its own, shared with no other tensor.
+
+    The user owns leaf gradients (optimizers read them, people edit them in
+    place), so a gradient that is read-only (an intermediate's, or a view of
+    one) or already given to another leaf is copied.
+    """
     if tensor.grad is not None:
         tensor.grad = tensor.grad + grad  # a new array: nothing else sees the sum
-    elif tensor.op is None:
-        # A leaf's .grad belongs to the user (optimizers, in-place edits): give it its own array.
-        owned = grad.base is None and grad.flags.writeable and id(grad) not in handed_out
-        tensor.grad = grad if owned else grad.copy()
-    else:
-        # An intermediate's gradient may be the very array passed on to its inputs: read-only.
-        if grad.flags.writeable:
-            grad.flags.writeable = False
-        tensor.grad = grad
-    handed_out.add(id(tensor.grad))
+        return
+    base = grad.base
+    shared = (
+        not grad.flags.writeable
+        or id(grad) in leaf_grads
+        or (base is not None and id(base) in leaf_grads)
+    )
+    tensor.grad = grad.copy() if shared else grad
+    leaf_grads.add(id(tensor.grad))
+    if tensor.grad.base is not None:
+        leaf_grads.add(id(tensor.grad.base))

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
@@ -58,9 +58,9 @@ class Function:
     parents: tuple[Tensor, ...]
     options: dict[str, Any]
     needs_input_grad: tuple[bool, ...]
-    saved_tensors: tuple[np.ndarray, ...]
-    released: bool
-    source: str | None
+    saved_tensors: tuple[np.ndarray, ...] = ()
+    released: bool = False  # set once backward has freed the saved arrays
+    source: str | None = None  # the user's line that made this node (detect_anomaly, gradcheck)
 
     def save_for_backward(self, *arrays: np.ndarray) -> None:
         """Keep arrays for backward. They are released after backward (unless retain_graph)."""
@@ -86,7 +86,6 @@ class Function:
         if not all([isinstance(x, tensor_type) for x in inputs]):
             inputs = tuple(x if isinstance(x, tensor_type) else tensor_type._constant(x) for x in inputs)
         ctx = cls()
-        ctx.saved_tensors = ()
         try:
             out_data = cls.forward(ctx, *[t.data for t in inputs], **options)
         except (ValueError, IndexError) as error:
@@ -94,12 +93,12 @@ class Function:
         if not isinstance(out_data, np.ndarray):
             out_data = np.asarray(out_data)
         needs = tuple([t._requires_grad for t in inputs])
-        if state.grad_enabled and True in needs:
+        if True in needs and state.grad_enabled:
             ctx.parents = inputs
             ctx.options = options
             ctx.needs_input_grad = needs
-            ctx.released = False
-            ctx.source = state.user_source_line() if state.record_source else None
+            if state.record_source:
+                ctx.source = state.user_source_line()
             out = tensor_type._make(out_data, ctx)
         else:
             out = tensor_type._make(out_data, None)
@@ -165,12 +164,20 @@ def is_grad_enabled() -> bool:
     return state.grad_enabled
 
 
-@contextlib.contextmanager
-def module_scope(module: object) -> Iterator[None]:
-    """Tag every tensor created inside with ``module`` (used by nn.Module and the graph renderer)."""
-    previous = state.scope
-    state.scope = (*previous, module)
-    try:
-        yield
-    finally:
-        state.scope = previous
+class module_scope:
+    """Tag every tensor created inside with ``module`` (used by nn.Module and the graph renderer).
+
+    A small class rather than a generator: nn.Module enters it on every call.
+    """
+
+    __slots__ = ("module", "_previous")
+
+    def __init__(self, module: object) -> None:
+        self.module = module
+
+    def __enter__(self) -> None:
+        self._previous = state.scope
+        state.scope = (*self._previous, self.module)
+
+    def __exit__(self, *exc: object) -> None:
+        state.scope = self._previous

@@ -37,8 +37,8 @@ def transpose(x: Tensor, *axes: Any) -> Tensor:
     """Permute axes like numpy: no arguments reverses them, otherwise give a full permutation."""
     if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
         axes = tuple(axes[0])
-    if not axes:
-        axes = tuple(reversed(range(x.ndim)))
+    if not axes:  # reverse all axes: always valid (the common case: weight.T in every Linear layer)
+        return P.Permute.apply(x, axes=tuple(range(x.ndim - 1, -1, -1)))
     normalized = tuple(int(a) % max(x.ndim, 1) if isinstance(a, (int, np.integer)) else a for a in axes)
     if sorted(normalized) != list(range(x.ndim)):
         raise ValueError(

@@ -1,0 +1,224 @@
+"""check_backprop: each diagnosis fires on its bug, and not on correct gradients or unrelated errors."""
+
+import importlib.util
+import pathlib
+import sys
+from dataclasses import fields, replace
+
+import numpy as np
+import pytest
+
+from tinygrad_edu import Tensor, check_backprop
+
+rng = np.random.default_rng(0)
+N = 8
+X = rng.standard_normal((N, 3))
+Y = rng.standard_normal((N, 2))
+PARAMS = {"W": rng.standard_normal((3, 2)), "b": rng.standard_normal(2)}
+
+
+def forward(W, b):
+    return ((X @ W + b - Y) ** 2).mean()
+
+
+def true_grads():
+    """MSE of a linear layer, derived by hand (tests may hold derivatives; the library may not)."""
+    d_out = 2 * (X @ PARAMS["W"] + PARAMS["b"] - Y) / Y.size
+    return {"W": X.T @ d_out, "b": d_out.sum(axis=0)}, d_out
+
+
+def mistake(report, name):
+    check = next(p for p in report.parameters if p.name == name)
+    return None if check.diagnosis is None else check.diagnosis.mistake
+
+
+def test_correct_gradients_pass():
+    grads, _ = true_grads()
+    report = check_backprop(forward, PARAMS, grads, batch_size=N)
+    assert report and "all gradients match" in str(report)
+
+
+def test_gradients_from_a_function_and_tensor_params():
+    params = {k: Tensor(v) for k, v in PARAMS.items()}  # float32 tensors: their values, read in float64
+    grads32 = {k: g.astype(np.float32) for k, g in true_grads()[0].items()}
+    report = check_backprop(forward, params, lambda: grads32, rtol=1e-4)
+    assert report, str(report)
+
+
+NEG_N = "sign flip and sum vs mean (factor = batch size)"
+
+
+@pytest.mark.parametrize(
+    "transform, expected",
+    [
+        (lambda g, d: {"W": -g["W"], "b": -g["b"]}, "sign flip"),
+        (lambda g, d: {"W": g["W"] * N, "b": g["b"] * N}, "sum vs mean (factor = batch size)"),
+        (lambda g, d: {"W": g["W"] / N, "b": g["b"] / N}, "divided by the batch size twice"),
+        (lambda g, d: {"W": g["W"] / 2, "b": g["b"] / 2}, "missing factor 2"),
+        (lambda g, d: {"W": g["W"] * 2, "b": g["b"] * 2}, "extra factor 2"),
+        (lambda g, d: {"W": -N * g["W"], "b": -N * g["b"]}, NEG_N),
+        (lambda g, d: {"W": g["W"] * 3.7, "b": g["b"] * 3.7}, "constant factor"),
+    ],
+)
+def test_factor_patterns(transform, expected):
+    grads, d_out = true_grads()
+    report = check_backprop(forward, PARAMS, transform(grads, d_out), batch_size=N)
+    assert not report
+    assert mistake(report, "W") == expected and mistake(report, "b") == expected
+
+
+def test_transposed_and_unsummed_bias():
+    grads, d_out = true_grads()
+    report = check_backprop(forward, PARAMS, {"W": grads["W"].T, "b": d_out})
+    assert mistake(report, "W") == "transposed"
+    assert mistake(report, "b") == "missing sum over the batch"
+    square = {"W": rng.standard_normal((2, 2)), "b": np.zeros(2)}
+    Xs = X[:, :2]
+
+    def forward_square(W, b):
+        return ((Xs @ W + b - Y) ** 2).mean()
+
+    d = 2 * (Xs @ square["W"] - Y) / Y.size
+    report = check_backprop(forward_square, square, {"W": d.T @ Xs, "b": d.sum(axis=0)})
+    assert mistake(report, "W") == "transposed" and mistake(report, "b") is None
+    report = check_backprop(forward, PARAMS, {"W": grads["W"], "b": d_out.sum()})
+    assert mistake(report, "b") == "summed over every axis"
+
+
+def test_weight_decay_patterns():
+    lam = 0.05
+
+    def with_decay(W, b):
+        return forward(W, b) + lam * (W * W).sum()
+
+    grads, _ = true_grads()
+    W = PARAMS["W"]
+    wrong = check_backprop(with_decay, PARAMS, {"W": grads["W"] + lam, "b": grads["b"]})
+    assert mistake(wrong, "W") == "weight decay on sum(w) instead of sum(w**2)" and "0.05" in str(wrong)
+    missing = check_backprop(with_decay, PARAMS, {"W": grads["W"], "b": grads["b"]})
+    assert mistake(missing, "W") == "weight-decay term missing"
+    assert check_backprop(with_decay, PARAMS, {"W": grads["W"] + 2 * lam * W, "b": grads["b"]})
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_random_errors_get_no_diagnosis(seed):
+    noise = np.random.default_rng(seed)
+    grads, _ = true_grads()
+    noisy = {k: g + 0.1 * np.abs(g).max() * noise.standard_normal(g.shape) for k, g in grads.items()}
+    report = check_backprop(forward, PARAMS, noisy, batch_size=N)
+    assert not report
+    assert all(p.diagnosis is None for p in report.parameters)
+    assert "mismatch, no known pattern" in str(report)
+
+
+def test_missing_and_wrong_shape_and_extra_names():
+    grads, _ = true_grads()
+    report = check_backprop(forward, PARAMS, {"W": grads["W"], "b": np.zeros(5), "c": np.zeros(1)})
+    statuses = {p.name: p.status for p in report.parameters}
+    assert statuses == {"W": "ok", "b": "wrong shape"}
+    assert "unknown names" in str(report) and "shape mismatch, no known pattern" in str(report)
+    assert check_backprop(forward, PARAMS, {"W": grads["W"]}).parameters[1].status == "missing"
+
+
+def test_forward_must_return_a_scalar():
+    with pytest.raises(TypeError, match="scalar loss"):
+        check_backprop(lambda W, b: X @ W + b, PARAMS, true_grads()[0])
+
+
+# ---------------------------------------------------------------- the example's bugs
+
+spec = importlib.util.spec_from_file_location(
+    "backprop_bugs", pathlib.Path(__file__).parent.parent / "examples" / "backprop_bugs.py"
+)
+example = importlib.util.module_from_spec(spec)
+sys.modules["backprop_bugs"] = example  # dataclasses look their module up
+spec.loader.exec_module(example)
+
+HIDDEN = {"W1", "b1", "W2", "b2"}
+EXPECTED = {
+    "relu_grad_of_activation": ({"W1", "b1"}, "ReLU derivative is 1 everywhere (mask all ones)"),
+    "relu_ge_at_zero": ({"b1"}, "ReLU derivative at z = 0 taken as 1 (>= instead of >)"),
+    "sigmoid_grad_of_activation": (HIDDEN, "sigmoid derivative evaluated at the activation"),
+    "sigmoid_1_minus_z": (HIDDEN, "sigmoid(z) * sigmoid(1 - z)"),
+    "softmax_batch_max": ({"W1", "b1", "W2", "b2", "W3", "b3"}, "softmax shifted by the whole batch's max"),
+    "log_of_zero": (set(), None),
+    "relu_on_regression_output": (set(), None),
+    "weight_decay_sum": ({"W1", "W2", "W3"}, "weight decay on sum(w) instead of sum(w**2)"),
+}
+
+
+def run_example(name):
+    task = "regression" if name in example.REGRESSION_BUGS else "classification"
+    return example.check(replace(example.Bugs(), **{name: True}), task)
+
+
+def test_every_example_bug_is_covered():
+    assert set(EXPECTED) == {f.name for f in fields(example.Bugs)}
+
+
+@pytest.mark.parametrize("name", list(EXPECTED))
+def test_example_bug_is_caught_and_named(name):
+    report = run_example(name)
+    wrong, expected = EXPECTED[name]
+    assert {p.name for p in report.parameters if not p.ok} == wrong
+    assert all(p.diagnosis.mistake == expected for p in report.parameters if not p.ok)
+    if name == "log_of_zero":
+        assert not report and report.loss_diagnosis.mistake == "log(0) in the loss"
+        assert "np.log(p[np.arange(N), y])" in report.float_event
+    if name == "softmax_batch_max":
+        assert report.loss_diagnosis.mistake == expected and "e / e.sum" in report.float_event
+    if name == "relu_on_regression_output":
+        assert report and "ReLU is applied to the model's output" in report.findings[0]
+
+
+@pytest.mark.parametrize("name", [n for n, (wrong, _) in EXPECTED.items() if wrong])
+def test_example_diagnoses_do_not_fire_on_random_errors(name):
+    """The same networks, with correct gradients plus noise: the variants must not claim them."""
+    task = "regression" if name in example.REGRESSION_BUGS else "classification"
+    X, y = example.make_data(task)
+    net = example.NumpyMLP([4, 8, 6, 3])
+    loss, grads = net.loss_and_grads(X, y, task, example.Bugs())
+    noise = np.random.default_rng(1)
+    noisy = {k: g + 0.05 * np.abs(g).max() * noise.standard_normal(g.shape) for k, g in grads.items()}
+    report = check_backprop(example.tensor_forward(X, y, task, False), net.params, noisy, batch_size=len(X))
+    assert not report and all(p.diagnosis is None for p in report.parameters)
+
+
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_example_correct_version_passes(task):
+    report = example.check(example.Bugs(), task)
+    assert report and not report.findings and report.float_event is None
+
+
+# ---------------------------------------------------------------- tanh hidden layer, sigmoid output with MSE
+
+XT = rng.standard_normal((10, 3))
+YT = rng.uniform(0, 1, (10, 2))
+TANH_PARAMS = {"W1": rng.standard_normal((3, 4)), "W2": rng.standard_normal((4, 2))}
+
+
+def tanh_forward(W1, W2):
+    out = ((XT @ W1).tanh() @ W2).sigmoid()  # the sigmoid call the diagnosis points at
+    return ((out - YT) ** 2).mean()
+
+
+def tanh_grads(tanh_at_activation=False, sigmoid_shortcut=False):
+    """Hand-derived, with two optional classic mistakes."""
+    W1, W2 = TANH_PARAMS["W1"], TANH_PARAMS["W2"]
+    h = np.tanh(XT @ W1)
+    out = 1 / (1 + np.exp(-(h @ W2)))
+    d_out = 2 * (out - YT) / YT.size
+    dz2 = d_out if sigmoid_shortcut else d_out * out * (1 - out)
+    dh = dz2 @ W2.T
+    dz1 = dh * (1 - np.tanh(h) ** 2) if tanh_at_activation else dh * (1 - h**2)
+    return {"W1": XT.T @ dz1, "W2": h.T @ dz2}
+
+
+def test_tanh_and_output_sigmoid_patterns():
+    assert check_backprop(tanh_forward, TANH_PARAMS, tanh_grads())
+    report = check_backprop(tanh_forward, TANH_PARAMS, tanh_grads(tanh_at_activation=True))
+    assert mistake(report, "W1") == "tanh derivative evaluated at the activation" and mistake(report, "W2") is None
+    report = check_backprop(tanh_forward, TANH_PARAMS, tanh_grads(sigmoid_shortcut=True))
+    assert mistake(report, "W1") == mistake(report, "W2") == "sigmoid derivative missing"
+    location = next(p.diagnosis.location for p in report.parameters)
+    assert "test_backprop_check.py" in location and "the sigmoid call the diagnosis points at" in location
