@@ -49,7 +49,7 @@ import nn  # noqa: E402
 from bench import numpy_reference as reference  # noqa: E402
 from nn.data import scale_pixels  # noqa: E402
 from nn.datasets import mnist  # noqa: E402
-from tinygrad_edu import Tensor  # noqa: E402
+from tinygrad_edu import as_tensor  # noqa: E402
 
 CONFIGS = {
     "a": {"sizes": [784, 100, 10], "activation": "sigmoid", "batch": 100, "optimizer": "sgd", "lr": 0.1},
@@ -82,7 +82,7 @@ def framework_epoch(
     start = time.perf_counter()
     for first in range(0, len(order), batch):
         rows = order[first : first + batch]
-        loss = nn.cross_entropy(model(Tensor(x[rows])), y[rows])
+        loss = nn.cross_entropy(model(as_tensor(x[rows])), y[rows])
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()

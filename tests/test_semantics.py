@@ -389,3 +389,18 @@ def test_leaves_never_share_a_gradient_array_even_from_a_custom_function():
     b = Tensor([3.0, 4.0], requires_grad=True)
     AddWithSharedGradient.apply(a, b).sum().backward()
     assert not np.shares_memory(a.grad, b.grad)
+
+
+def test_weight_gradient_through_a_transpose_is_contiguous():
+    """x @ W.T (every Linear layer) gives W a C-contiguous gradient of its own."""
+    w = Tensor(np.ones((3, 4)), requires_grad=True)
+    (Tensor(np.ones((2, 4))) @ w.T).sum().backward()
+    assert w.grad.flags.c_contiguous and w.grad.flags.writeable and w.grad.shape == (3, 4)
+
+
+def test_as_tensor_shares_an_array_of_the_right_dtype():
+    batch = np.ones((2, 3), dtype=np.float32)
+    assert np.shares_memory(tg.as_tensor(batch).data, batch)
+    assert tg.as_tensor(np.ones(2)).dtype == np.float32  # float64 is converted to the default dtype
+    t = Tensor([1.0])
+    assert tg.as_tensor(t) is t

@@ -352,10 +352,14 @@ class MatMul(Function):
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         if a.ndim == 2 and b.ndim == 2:  # the common case, kept obvious
-            return (
-                grad @ b.T if ctx.needs_input_grad[0] else None,
-                a.T @ grad if ctx.needs_input_grad[1] else None,
-            )
+            grad_a = grad_b = None
+            # (b @ grad.T).T equals grad @ b.T; computed that way it has the layout of a transposed
+            # input (like W.T in x @ W.T), so W's gradient needs no slow transposing copy.
+            if ctx.needs_input_grad[0]:
+                grad_a = (b @ grad.T).T if _is_transposed(a) else grad @ b.T
+            if ctx.needs_input_grad[1]:
+                grad_b = (grad.T @ a).T if _is_transposed(b) else a.T @ grad
+            return grad_a, grad_b
         a2 = a[np.newaxis, :] if a.ndim == 1 else a
         b2 = b[:, np.newaxis] if b.ndim == 1 else b
         grad2 = grad
@@ -371,6 +375,11 @@ class MatMul(Function):
             grad_b = np.swapaxes(a2, -1, -2) @ grad2
             grad_b = grad_b[..., 0] if b.ndim == 1 else grad_b
         return grad_a, grad_b
+
+
+def _is_transposed(array: np.ndarray) -> bool:
+    """A column-major view, such as ``W.T`` of a row-major ``W``."""
+    return array.flags.f_contiguous and not array.flags.c_contiguous
 
 
 PRIMITIVES: tuple[type[Function], ...] = (

@@ -388,7 +388,12 @@ class Tensor:
 
 
 def as_tensor(value: ArrayLike, like: Tensor | None = None) -> Tensor:
-    """Return ``value`` as a Tensor; constants take ``like``'s dtype when given."""
+    """``value`` as a Tensor without copying when it can (like ``torch.as_tensor``).
+
+    A numpy array that already has the right dtype is shared, not copied: use
+    it for input batches, which nothing else modifies. Constants take
+    ``like``'s dtype when given.
+    """
     if isinstance(value, Tensor):
         return value
     if like is not None:

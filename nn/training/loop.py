@@ -16,7 +16,7 @@ from tqdm import tqdm
 
 import nn
 from nn.data import BatchLoader, batch_size_ramp
-from tinygrad_edu import Tensor, no_grad
+from tinygrad_edu import Tensor, as_tensor, no_grad
 
 from .health import DivergenceGuard, stalled_loss_warning
 
@@ -97,7 +97,7 @@ def predict_logits(model: nn.Module, x: np.ndarray, batch_size: int = EVAL_BATCH
     model.eval()
     try:
         with no_grad():
-            parts = [model(Tensor(x[start : start + batch_size])).numpy() for start in range(0, len(x), batch_size)]
+            parts = [model(as_tensor(x[start : start + batch_size])).numpy() for start in range(0, len(x), batch_size)]
     finally:
         model.train(was_training)
     return np.concatenate(parts)
@@ -176,7 +176,7 @@ def _train_step(
 ) -> float:
     """One minibatch update; returns the loss before the update."""
     optimizer.zero_grad()
-    loss = nn.cross_entropy(model(Tensor(x_batch)), y_batch)
+    loss = nn.cross_entropy(model(as_tensor(x_batch)), y_batch)
     value = loss.item()
     guard.update(value, optimizer.lr)  # before the update: a NaN loss must not reach the weights
     loss.backward()
