@@ -8,6 +8,7 @@ a softmax normalised over the whole batch) cannot happen.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -53,5 +54,7 @@ def _row_max(x: Tensor, axis: int) -> Tensor:
     from .reductions import normalize_axis
 
     normalize_axis("softmax", axis, x.ndim)  # a clear error for a bad axis
-    row_max = np.max(x.data, axis=axis, keepdims=True)
-    return _constant(x, np.where(np.isfinite(row_max), row_max, 0))
+    row_max = np.maximum.reduce(x.data, axis=axis, keepdims=True)
+    if not math.isfinite(np.add.reduce(row_max, axis=None)):  # rare: fix only when some max is inf or NaN
+        row_max = np.where(np.isfinite(row_max), row_max, 0)
+    return _constant(x, row_max)
