@@ -214,8 +214,11 @@ class Adam(Optimizer):
         grads = self._gradients()
         self.t += 1
         beta1, beta2 = self.betas
-        step_size = self.lr / (1 - beta1**self.t)  # lr / bias correction of m
-        v_correction = math.sqrt(1 - beta2**self.t)  # sqrt of the bias correction of v
+        # p -= lr * m_hat / (sqrt(v_hat) + eps), with m_hat = m / c1 and v_hat = v / c2, is exactly
+        # p -= (lr * sqrt(c2) / c1) * m / (sqrt(v) + eps * sqrt(c2)): the corrections become scalars.
+        sqrt_c2 = math.sqrt(1 - beta2**self.t)
+        step_size = self.lr * sqrt_c2 / (1 - beta1**self.t)
+        eps = self.eps * sqrt_c2
         for param, grad, m, v, tmp in zip(self.params, grads, self.m, self.v, self._scratch):
             p = param.data
             constant = p.dtype.type
@@ -230,10 +233,9 @@ class Adam(Optimizer):
             tmp *= constant(1 - beta2)
             v *= constant(beta2)
             v += tmp
-            # p -= lr / (1 - beta1**t) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps)
+            # p -= step_size * m / (sqrt(v) + eps)
             np.sqrt(v, out=tmp)
-            tmp *= constant(1 / v_correction)
-            tmp += constant(self.eps)
+            tmp += constant(eps)
             np.divide(m, tmp, out=tmp)
             tmp *= constant(step_size)
             p -= tmp
