@@ -15,6 +15,7 @@ import numpy as np
 
 from . import primitives as P
 from .elementwise import _constant
+from .reductions import normalize_axis
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -51,8 +52,6 @@ def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
 def _row_max(x: Tensor, axis: int) -> Tensor:
     """Each row's max, as a constant: softmax does not change when a row is shifted, so the shift
     needs no gradient (and non-finite maxima, e.g. an all -inf row, are replaced by 0)."""
-    from .reductions import normalize_axis
-
     normalize_axis("softmax", axis, x.ndim)  # a clear error for a bad axis
     row_max = np.maximum.reduce(x.data, axis=axis, keepdims=True)
     if not math.isfinite(np.add.reduce(row_max, axis=None)):  # rare: fix only when some max is inf or NaN

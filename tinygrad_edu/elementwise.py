@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import primitives as P
+from .function import _tensor_type
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -19,9 +20,7 @@ if TYPE_CHECKING:
 
 def _constant(x: Tensor, values: Any) -> Tensor:
     """A tensor outside the graph with x's dtype (a mask, a slope, a clipped value)."""
-    from .tensor import Tensor
-
-    return Tensor._make(np.asarray(values, dtype=x.dtype), None)
+    return _tensor_type()._make(np.asarray(values, dtype=x.dtype), None)
 
 
 def neg(x: Tensor) -> Tensor:

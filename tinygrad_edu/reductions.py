@@ -20,6 +20,8 @@ def normalize_axis(op_name: str, axis: Axis, ndim: int) -> tuple[int, ...] | Non
     """Turn int / tuple / negative axes into a sorted tuple of non-negative axes (None = all)."""
     if axis is None:
         return None
+    if type(axis) is int and -ndim <= axis < ndim:  # the common case, quickly
+        return (axis % ndim,)
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     normalized = []
     for a in axes:

@@ -231,6 +231,8 @@ class Tensor:
         """Turn a Python number or array into a constant tensor of *our* dtype (float32 stays float32)."""
         if isinstance(other, Tensor):
             return other
+        if type(other) is float and self.data.dtype.kind == "f":  # the common case: x * 0.5
+            return Tensor._make(np.array(other, dtype=self.data.dtype), None)
         array = np.asarray(other)
         if array.dtype.kind not in "biuf":
             raise TypeError(
