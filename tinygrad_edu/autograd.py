@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Optional
 
 import numpy as np
@@ -25,15 +25,16 @@ if TYPE_CHECKING:
 StepCallback = Callable[["Tensor", np.ndarray, tuple[Optional[np.ndarray], ...]], None]
 
 
-def topological_order(root: Tensor) -> list[Tensor]:
-    """Tensors that require grad, reachable from ``root``, each before its inputs (root first).
+def inputs_first(roots: Sequence[Tensor], only_requiring_grad: bool = False) -> list[Tensor]:
+    """Every tensor the roots were computed from, each listed after its inputs.
 
-    Depth-first with an explicit stack: a tensor is appended once all its inputs
-    are (post-order), so the reversed list puts every consumer before its inputs.
+    Depth-first with an explicit stack (a chain of 10,000 operations must not
+    hit Python's recursion limit): a tensor is appended once all its inputs are.
+    With ``only_requiring_grad``, inputs that need no gradient are left out.
     """
     order: list[Tensor] = []
     visited: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    stack: list[tuple[Tensor, bool]] = [(root, False) for root in reversed(roots)]
     while stack:
         tensor, inputs_done = stack.pop()
         if inputs_done:
@@ -45,9 +46,15 @@ def topological_order(root: Tensor) -> list[Tensor]:
         stack.append((tensor, True))
         op = tensor.op
         if op is not None:
-            for parent, needed in zip(op.parents, op.needs_input_grad):
-                if needed and id(parent) not in visited:
+            for parent, needed in zip(reversed(op.parents), reversed(op.needs_input_grad)):
+                if (needed or not only_requiring_grad) and id(parent) not in visited:
                     stack.append((parent, False))
+    return order
+
+
+def topological_order(root: Tensor) -> list[Tensor]:
+    """Tensors that require grad, reachable from ``root``, each before its inputs (root first)."""
+    order = inputs_first([root], only_requiring_grad=True)
     order.reverse()
     return order
 
