@@ -1,8 +1,9 @@
 """Reverse-mode autodiff: walk the graph from the output back to the leaves.
 
 1. ``topological_order`` lists every tensor that needs a gradient so that each
-   one comes before the tensors it was computed from (iteratively: a chain of
-   10,000 operations must not hit Python's recursion limit).
+   one comes before the tensors it was computed from (``inputs_first``, reversed:
+   an iterative depth-first walk, so a chain of 10,000 operations does not hit
+   Python's recursion limit).
 2. ``run_backward`` visits them in that order. Each node's gradient is complete
    when it is visited, because all of its consumers came first; it is handed to
    the node's primitive, whose ``backward`` returns its inputs' gradients.
@@ -102,13 +103,6 @@ def run_backward(
         if op is None:
             _store_leaf_grad(tensor, upstream, leaf_grads)
             continue
-        if tensor.grad is None:
-            # An intermediate's gradient may be the very array passed on to its inputs: read-only.
-            if upstream.flags.writeable:
-                upstream.flags.writeable = False
-            tensor.grad = upstream
-        else:
-            tensor.grad = tensor.grad + upstream  # retain_graph: a second pass accumulates
         if op.released:
             raise RuntimeError(
                 f"backward through the graph a second time: the arrays that {op.name} saved for its "
@@ -116,6 +110,13 @@ def run_backward(
                 f"forward pass (e.g. loss = model(x); loss.backward()) for each backward; pass "
                 f"retain_graph=True to the first backward() only if you really need two passes."
             )
+        if tensor.grad is None:
+            # An intermediate's gradient may be the very array passed on to its inputs: read-only.
+            if upstream.flags.writeable:
+                upstream.flags.writeable = False
+            tensor.grad = upstream
+        else:
+            tensor.grad = tensor.grad + upstream  # retain_graph: a second pass accumulates
         input_grads = op.backward(op, upstream)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
