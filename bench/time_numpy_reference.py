@@ -19,7 +19,6 @@ machine was busy with something else).  BLAS threads are whatever the environmen
 from __future__ import annotations
 
 import argparse
-import gzip
 import os
 import statistics
 import time
@@ -30,6 +29,8 @@ from pathlib import Path
 import numpy as np
 
 from bench.numpy_reference import SGD, Adam, NumpyMLP, accuracy, init_params, train_epoch
+from nn.data import scale_pixels
+from nn.datasets import load_idx
 
 
 @dataclass(frozen=True)
@@ -48,23 +49,11 @@ CONFIGS = {
 }
 
 
-def load_idx_gz(path: Path) -> np.ndarray:
-    """Read a gzipped IDX file (the MNIST format): magic, dimensions, then raw uint8 data."""
-    data = gzip.decompress(path.read_bytes())
-    if data[0] != 0 or data[1] != 0 or data[2] != 0x08:
-        raise ValueError(f"{path}: not an unsigned-byte IDX file")
-    ndim = data[3]
-    dims = [int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
-
-
 def load_mnist_train(data_dir: Path) -> tuple[np.ndarray, np.ndarray]:
-    """60,000 training images as float32 rows in [0, 1], and int64 labels."""
-    images = load_idx_gz(data_dir / "train-images-idx3-ubyte.gz")
-    labels = load_idx_gz(data_dir / "train-labels-idx1-ubyte.gz")
-    x = images.reshape(len(images), -1).astype(np.float32)
-    x *= np.float32(1 / 255)
-    return x, labels.astype(np.int64)
+    """60,000 training images as float32 rows in [0, 1], and int64 labels (read with nn.datasets)."""
+    images = load_idx(data_dir / "train-images-idx3-ubyte.gz")
+    labels = load_idx(data_dir / "train-labels-idx1-ubyte.gz")
+    return scale_pixels(images).reshape(len(images), -1), labels.astype(np.int64)
 
 
 def time_config(name: str, x: np.ndarray, y: np.ndarray, epochs: int, seed: int) -> list[float]:
