@@ -1,18 +1,22 @@
 """Reverse-mode autodiff: walk the graph from the output back to the leaves.
 
-1. ``topological_order`` lists every tensor that needs a gradient so that each
-   one comes before the tensors it was computed from (``inputs_first``, reversed:
-   an iterative depth-first walk, so a chain of 10,000 operations does not hit
-   Python's recursion limit).
-2. ``run_backward`` visits them in that order. Each node's gradient is complete
-   when it is visited, because all of its consumers came first; it is handed to
-   the node's primitive, whose ``backward`` returns its inputs' gradients.
-   Gradients reaching the same tensor along several paths are added.
+Every tensor gets a sequence number when it is created. A tensor's inputs
+always exist before it does, so they have smaller numbers: visiting tensors
+from the highest number down reaches each one only after every tensor
+computed from it, which is exactly when its gradient is complete.
+
+1. ``newest_first`` walks the graph in that order with a heap (as PyTorch's
+   engine does): no recursion, so a chain of 10,000 operations is fine, and no
+   separate sorting pass.
+2. ``run_backward`` hands each tensor's gradient to the primitive that made it,
+   whose ``backward`` returns its inputs' gradients. Gradients reaching the
+   same tensor along several paths are added.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import heapq
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Optional
 
 import numpy as np
@@ -26,42 +30,34 @@ if TYPE_CHECKING:
 StepCallback = Callable[["Tensor", np.ndarray, tuple[Optional[np.ndarray], ...]], None]
 
 
-def inputs_first(roots: Sequence[Tensor], only_requiring_grad: bool = False) -> list[Tensor]:
-    """Every tensor the roots were computed from, each listed after its inputs.
+def newest_first(root: Tensor) -> Iterator[Tensor]:
+    """``root`` and every tensor it was computed from that requires grad, highest sequence number first.
 
-    Depth-first with an explicit stack (a chain of 10,000 operations must not
-    hit Python's recursion limit): a tensor is appended once all its inputs are.
-    With ``only_requiring_grad``, inputs that need no gradient are left out.
+    A tensor is yielded only after every tensor in the graph that was computed
+    from it: those were created later, so they have higher numbers.
     """
-    order: list[Tensor] = []
-    visited: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False) for root in reversed(roots)]
-    while stack:
-        tensor, inputs_done = stack.pop()
-        if inputs_done:
-            order.append(tensor)
-            continue
-        if id(tensor) in visited:
-            continue
-        visited.add(id(tensor))
-        stack.append((tensor, True))
+    heap = [(-root._sequence, root)]
+    queued = {id(root)}
+    while heap:
+        tensor = heapq.heappop(heap)[1]
+        yield tensor
         op = tensor.op
         if op is not None:
-            for parent, needed in zip(reversed(op.parents), reversed(op.needs_input_grad)):
-                if (needed or not only_requiring_grad) and id(parent) not in visited:
-                    stack.append((parent, False))
-    return order
+            for parent, needed in zip(op.parents, op.needs_input_grad):
+                if needed and id(parent) not in queued:
+                    queued.add(id(parent))
+                    heapq.heappush(heap, (-parent._sequence, parent))
 
 
 def topological_order(root: Tensor) -> list[Tensor]:
-    """Tensors that require grad, reachable from ``root``, each before its inputs (root first)."""
-    order = inputs_first([root], only_requiring_grad=True)
-    order.reverse()
-    return order
+    """Tensors that require grad, reachable from ``root``, in the order backward visits them (root first)."""
+    return list(newest_first(root))
 
 
 def sum_to_shape(grad: np.ndarray, shape: tuple[int, ...], op: Function) -> np.ndarray:
     """Undo broadcasting: sum the axes along which an input of ``shape`` was stretched."""
+    if grad.shape[1:] == shape:  # the common case: a bias added to every row of a batch
+        return np.add.reduce(grad, axis=0)
     extra = grad.ndim - len(shape)
     if extra < 0:
         raise _bad_gradient_shape(op, grad.shape, shape)
@@ -95,7 +91,7 @@ def run_backward(
     """
     pending: dict[int, np.ndarray] = {id(root): grad}
     leaf_grads: set[int] = set()  # arrays (and their bases) handed to leaves in this pass
-    for tensor in topological_order(root):
+    for tensor in newest_first(root):
         upstream = pending.pop(id(tensor), None)
         if upstream is None:
             continue
@@ -112,8 +108,7 @@ def run_backward(
             )
         if tensor.grad is None:
             # An intermediate's gradient may be the very array passed on to its inputs: read-only.
-            if upstream.flags.writeable:
-                upstream.flags.writeable = False
+            upstream.setflags(write=False)
             tensor.grad = upstream
         else:
             tensor.grad = tensor.grad + upstream  # retain_graph: a second pass accumulates

@@ -13,6 +13,7 @@ functions of primitives, kept in their own modules and attached here as methods.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Any, Union
 
@@ -23,6 +24,8 @@ from . import primitives as P
 from .autograd import run_backward
 from .function import Function
 from .rng import get_rng
+
+_next_sequence = itertools.count().__next__  # creation order of tensors: inputs before outputs
 
 Scalar = Union[int, float, bool]
 ArrayLike = Union["Tensor", np.ndarray, Scalar, Sequence[Any]]
@@ -54,7 +57,7 @@ class Tensor:
     array([ 2., -4.], dtype=float32)
     """
 
-    __slots__ = ("data", "grad", "_requires_grad", "op", "name", "scope")
+    __slots__ = ("data", "grad", "_requires_grad", "op", "name", "scope", "_sequence")
     __array_ufunc__ = None  # numpy defers to us: np_array * tensor calls Tensor.__rmul__
     __hash__ = object.__hash__  # == builds a tensor, so hashing stays by identity
 
@@ -75,6 +78,7 @@ class Tensor:
         self.op = None
         self.name = name
         self.scope = state.scope
+        self._sequence = _next_sequence()  # backward visits tensors newest first (see autograd.py)
         self._requires_grad = False
         self.requires_grad = requires_grad
 
@@ -87,6 +91,7 @@ class Tensor:
         out.op = op
         out.name = None
         out.scope = state.scope
+        out._sequence = _next_sequence()
         out._requires_grad = op is not None
         return out
 

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..autograd import inputs_first, topological_order
+from ..autograd import topological_order
 from .describe import COMMUTATIVE, expression, format_number, options_text
 from .groups import Group
 
@@ -132,7 +132,7 @@ class ModuleNames:
 
 def build_graph(roots: Sequence[Tensor], collapse: bool = False, depth: int | None = None) -> Graph:
     """The nodes and edges to draw for ``roots``; see the module docstring for the rules."""
-    tensors = inputs_first(roots)  # constants included, each after its inputs
+    tensors = _inputs_first(roots)
     names = ModuleNames(tensors)
     masks = {id(t): activation_mask(t) for t in tensors if t.op is not None}
     operands = {id(t): _operand_texts(t, masks[id(t)]) for t in tensors if t.op is not None}
@@ -183,6 +183,29 @@ def build_graph(roots: Sequence[Tensor], collapse: bool = False, depth: int | No
         _finish_module(node, edges, roots)
     return Graph(nodes, edges, uses, names)
 
+
+
+def _inputs_first(roots: Sequence[Tensor]) -> list[Tensor]:
+    """Every tensor the roots were computed from, constants included, each listed after its inputs.
+
+    Depth-first with an explicit stack (a chain of 10,000 operations must not
+    hit Python's recursion limit): a tensor is appended once all its inputs are.
+    """
+    order: list[Tensor] = []
+    visited: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(root, False) for root in reversed(roots)]
+    while stack:
+        tensor, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(tensor)
+            continue
+        if id(tensor) in visited:
+            continue
+        visited.add(id(tensor))
+        stack.append((tensor, True))
+        if tensor.op is not None:
+            stack.extend((parent, False) for parent in reversed(tensor.op.parents) if id(parent) not in visited)
+    return order
 
 
 def backward_numbers(roots: Sequence[Tensor]) -> dict[int, int]:
