@@ -12,7 +12,7 @@ from typing import Union
 
 import numpy as np
 
-from tinygrad_edu import Tensor, cat, get_rng
+from tinygrad_edu import Tensor, cat, get_rng, linear
 
 from .init import kaiming_uniform_, uniform_, xavier_uniform_
 from .module import Module, Parameter, Sequential
@@ -80,8 +80,7 @@ class Linear(Module):
                 f"Linear(in_features={self.in_features}, out_features={self.out_features}) got an input "
                 f"of shape {x.shape}; its last dimension must be {self.in_features}{hint}."
             )
-        y = x @ self.weight.T
-        return y if self.bias is None else y + self.bias
+        return linear(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return (

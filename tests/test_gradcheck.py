@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tinygrad_edu import Function, Tensor, cat, get_rng, manual_seed, stack, where
+from tinygrad_edu import Function, Tensor, cat, get_rng, linear, manual_seed, stack, where
 from tinygrad_edu.autograd import topological_order
 from tinygrad_edu.gradcheck import GradcheckError, gradcheck
 from tinygrad_edu.primitives import PRIMITIVES
@@ -42,6 +42,7 @@ PRIMITIVE_CASES = {
     "cat": (lambda a, b: cat([a, b], axis=1), [t(2, 3), t(2, 1)]),
     "matmul": (lambda a, b: a @ b, [t(3, 4), t(4, 2)]),
     "batched matmul": (lambda a, b: a @ b, [t(2, 3, 4), t(4)]),
+    "linear": (lambda x, w, b: linear(x, w, b), [t(5, 3), t(2, 3), t(2)]),
 }
 
 COMPOSITE_CASES = {

@@ -151,6 +151,29 @@ def test_matmul_numpy_semantics(shapes, seed):
 
 
 @SETTINGS
+@given(
+    batch=hnp.array_shapes(min_dims=0, max_dims=2, max_side=4),
+    n_in=st.integers(1, 4),
+    n_out=st.integers(1, 4),
+    seed=seeds,
+)
+def test_linear_matches_finite_differences_and_its_three_primitive_expression(batch, n_in, n_out, seed):
+    x, w, b = values((*batch, n_in), seed), values((n_out, n_in), seed + 1), values((n_out,), seed + 2)
+    assert_gradients_match(lambda x, w, b: tg.linear(x, w, b), x, w, b)
+    fused = [tg.Tensor(a, dtype=np.float64, requires_grad=True) for a in (x, w, b)]
+    spelled = [tg.Tensor(a, dtype=np.float64, requires_grad=True) for a in (x, w, b)]
+    out = tg.linear(*fused)
+    assert type(out.op).__name__ == "Linear"
+    upstream = np.random.default_rng(seed + 3).standard_normal(out.shape)
+    out.backward(upstream)
+    reference = spelled[0] @ spelled[1].T + spelled[2]
+    reference.backward(upstream)
+    np.testing.assert_allclose(out.data, reference.data, rtol=1e-12, atol=1e-12)
+    for f, r in zip(fused, spelled):
+        np.testing.assert_allclose(f.grad, r.grad, rtol=1e-12, atol=1e-12)
+
+
+@SETTINGS
 @given(shapes=hnp.mutually_broadcastable_shapes(num_shapes=3, max_dims=3, max_side=4), seed=seeds)
 def test_where_broadcasts_all_three(shapes, seed):
     c_shape, a_shape, b_shape = shapes.input_shapes

@@ -172,7 +172,7 @@ def test_collapse_draws_each_module_as_one_node_with_its_parameters():
     assert len(collapsed.drawn_nodes) < len(full.drawn_nodes)
     linear = collapsed.only("layers.0 (Linear)")
     text = collapsed.text(linear)
-    assert "3 operations inside" in text and "weight (3, 4): ‖g‖" in text and "(5, 3) float32" in text
+    assert "1 operation inside" in text and "weight (3, 4): ‖g‖" in text and "(5, 3) float32" in text
     assert collapsed.nodes[linear]["shape"] == "box3d"
     assert collapsed.cluster_of[linear] == ["MLP", "layers (Sequential)"]
     chain = [collapsed.only(f"layers.{i} (") for i in range(3)]

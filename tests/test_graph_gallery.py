@@ -49,7 +49,7 @@ def test_regression_shows_clusters_broadcast_and_leaky_relu():
     dot = drawn("regression")
     assert "leaky ReLU" in dot.text(dot.only("slope mask"))
     (bias_edge,) = [attrs for source, _, attrs in dot.edges if source == dot.only("layers.0.bias")]
-    assert bias_edge["label"] == "(64,) → (201, 64)\\nΣ grad over axis 0"
+    assert bias_edge["label"] == "c: (64,) → (201, 64)\\nΣ grad over axis 0"  # c in a @ bᵀ + c
 
 
 def test_command_line_writes_images_dot_and_frames(tmp_path, capsys):

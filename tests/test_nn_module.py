@@ -91,8 +91,7 @@ def test_forward_records_the_module_stack_on_each_tensor():
     mlp = nn.MLP([2, 3, 1])
     out = mlp(Tensor(np.ones((1, 2))))
     assert out.scope == (mlp, mlp.layers, mlp.layers[2])
-    product, _ = out.op.parents  # out = product + bias, product = hidden @ weight.T
-    hidden, _ = product.op.parents
+    hidden, _, _ = out.op.parents  # out = linear(hidden, weight, bias)
     assert hidden.scope == (mlp, mlp.layers, mlp.layers[1])
     assert Tensor([1.0]).scope == ()
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import tinygrad_edu as tg
-from tinygrad_edu import Tensor
+from tinygrad_edu import Tensor, linear
 
 # ---------------------------------------------------------------- construction and dtypes
 
@@ -343,6 +343,24 @@ def test_broadcast_error_names_operation_and_shapes():
         Tensor(np.ones((3, 4))) + Tensor(np.ones(5))
     with pytest.raises(ValueError, match=r"<.*\(3, 4\).*\(2,\)"):
         _ = Tensor(np.ones((3, 4))) < np.ones(2)
+
+
+def test_linear_errors_name_the_shapes_and_what_they_must_be():
+    w = Tensor(np.ones((3, 4)), requires_grad=True)
+    with pytest.raises(ValueError, match=r"linear: input of shape \(2, 5\) and weight of shape \(3, 4\).*\(4\)"):
+        linear(Tensor(np.ones((2, 5))), w, Tensor(np.zeros(3)))
+    with pytest.raises(ValueError, match=r"linear: bias of shape \(4,\).*must have shape \(3,\)"):
+        linear(Tensor(np.ones((2, 4))), w, Tensor(np.zeros(4)))
+    with pytest.raises(ValueError, match="linear"):
+        linear(Tensor(np.ones(4)), Tensor(np.ones(4)))
+
+
+def test_linear_takes_one_sample_batches_of_batches_and_no_bias():
+    w, b = Tensor(np.arange(12.0).reshape(3, 4)), Tensor([1.0, 2.0, 3.0])
+    for shape in [(4,), (2, 4), (2, 5, 4)]:
+        x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+        np.testing.assert_allclose(linear(x, w, b).data, x @ w.data.T + b.data, rtol=1e-6)
+        np.testing.assert_allclose(linear(x, w).data, x @ w.data.T, rtol=1e-6)
 
 
 def test_matmul_error_names_shapes_and_fix():

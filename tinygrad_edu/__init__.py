@@ -12,7 +12,7 @@ from .graph import draw, to_dot
 from .primitives import PRIMITIVES
 from .rng import get_rng, manual_seed
 from .state import get_default_dtype, set_default_dtype
-from .tensor import Tensor, as_tensor, cat, stack, where
+from .tensor import Tensor, as_tensor, cat, linear, stack, where
 
 __all__ = [
     "PRIMITIVES",
@@ -32,6 +32,7 @@ __all__ = [
     "get_rng",
     "gradcheck",
     "is_grad_enabled",
+    "linear",
     "manual_seed",
     "no_grad",
     "set_default_dtype",

@@ -213,7 +213,7 @@ def _run(
 
 
 def output_relus(loss: Tensor, calls: list[Call]) -> list[Call]:
-    """ReLU calls between the last matmul and the loss: they clamp the model's outputs at 0."""
+    """ReLU calls between the last matmul (or linear layer) and the loss: they clamp the model's outputs at 0."""
     reached: set[int] = set()
     stack = [loss]
     while stack:
@@ -221,7 +221,7 @@ def output_relus(loss: Tensor, calls: list[Call]) -> list[Call]:
         if id(tensor) in reached:
             continue
         reached.add(id(tensor))
-        if tensor.op is not None and not isinstance(tensor.op, P.MatMul):
+        if tensor.op is not None and not isinstance(tensor.op, (P.MatMul, P.Linear)):
             stack.extend(tensor.op.parents)
     return [c for c in calls if c.name == "relu" and id(c.output) in reached]
 

@@ -422,6 +422,31 @@ def where(condition: ArrayLike, a: ArrayLike, b: ArrayLike) -> Tensor:
     return P.Where.apply(Tensor._make(cond, None), a_t, b_t)
 
 
+def linear(x: ArrayLike, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``x @ weight.T + bias`` (``torch.nn.functional.linear``): the affine map of a layer.
+
+    ``x`` has shape ``(..., in_features)``, ``weight`` ``(out_features, in_features)``
+    and ``bias`` ``(out_features,)``. With a bias it is one primitive node
+    (``Linear``); without, the expression ``x @ weight.T``.
+    """
+    x_t = as_tensor(x, weight)
+    if weight.ndim != 2 or x_t.ndim == 0 or x_t.shape[-1] != weight.shape[1]:
+        raise ValueError(
+            f"linear: input of shape {x_t.shape} and weight of shape {weight.shape} do not fit: the weight "
+            f"must be (out_features, in_features) and the input's last axis in_features "
+            f"({weight.shape[1] if weight.ndim == 2 else '?'}). Check the layer sizes."
+        )
+    if bias is None:
+        return _matmul(x_t, weight.T)
+    bias_t = as_tensor(bias, weight)
+    if bias_t.shape != weight.shape[:1]:
+        raise ValueError(
+            f"linear: bias of shape {bias_t.shape} for weight of shape {weight.shape}; "
+            f"the bias must have shape ({weight.shape[0]},), one value per output feature."
+        )
+    return P.Linear.apply(x_t, weight, bias_t)
+
+
 def cat(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     """Join tensors along an existing axis (numpy.concatenate)."""
     return shape_ops.cat(tensors, axis)

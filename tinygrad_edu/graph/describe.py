@@ -17,6 +17,8 @@ def expression(name: str, texts: list[str | None]) -> str | None:
         return None
     letters = iter("abcdefghijklmnopqrstuvwxyz")
     args = [text if text is not None else ("·" if drawn == 1 else next(letters)) for text in texts]
+    if name == "linear" and len(args) == 3:
+        return f"{args[0]} @ {args[1]}ᵀ + {args[2]}"
     if name in SYMBOLS and len(args) == 2:
         return f"{args[0]} {SYMBOLS[name]} {args[1]}"
     return f"{name}({', '.join(args)})"

@@ -328,7 +328,7 @@ def _edges(
         drawn = [p for p, text in zip(tensor.op.parents, texts) if text is None]
         ordered = len(drawn) > 1 and tensor.op.name not in COMMUTATIVE
         letters = iter("abcdefghijklmnopqrstuvwxyz")
-        for parent, text in zip(tensor.op.parents, texts):
+        for position, (parent, text) in enumerate(zip(tensor.op.parents, texts)):
             if text is not None:
                 continue
             letter = next(letters) if ordered else ""
@@ -341,7 +341,8 @@ def _edges(
                 seen.add((source, target, id(parent)))
                 letter = ""
             summed: tuple[int, ...] = ()
-            if tensor.op.name in ELEMENTWISE and parent.shape != tensor.shape:
+            broadcast = tensor.op.name in ELEMENTWISE or (tensor.op.name == "linear" and position == 2)  # bias
+            if broadcast and parent.shape != tensor.shape:
                 summed = broadcast_axes(parent.shape, tensor.shape)
             edges.append(Edge(source, target, parent, tensor, letter, summed))
     return edges
