@@ -9,6 +9,7 @@ import pytest
 
 import tinygrad_edu as tg
 from tinygrad_edu import Tensor, linear
+from tinygrad_edu.autograd import run_backward, topological_order
 
 # ---------------------------------------------------------------- construction and dtypes
 
@@ -422,3 +423,21 @@ def test_as_tensor_shares_an_array_of_the_right_dtype():
     assert tg.as_tensor(np.ones(2)).dtype == np.float32  # float64 is converted to the default dtype
     t = Tensor([1.0])
     assert tg.as_tensor(t) is t
+
+
+def test_backward_visits_each_tensor_after_every_tensor_computed_from_it():
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    a = w * 2.0
+    b = Tensor([3.0, 4.0], requires_grad=True)  # a leaf created after an operation
+    loss = ((a + b) * a).sum()  # fan-out: a is used twice
+    order = topological_order(loss)
+    position = {id(t): i for i, t in enumerate(order)}
+    assert len(position) == 6 and order[0] is loss
+    for tensor in order:
+        for parent in tensor.op.parents if tensor.op is not None else ():
+            if parent.requires_grad:
+                assert position[id(parent)] > position[id(tensor)]
+    visited = []
+    run_backward(loss, np.ones((), np.float32), on_step=lambda tensor, *_: visited.append(id(tensor)))
+    assert visited == [id(t) for t in order if t.op is not None]
+    np.testing.assert_allclose(w.grad, 4 * (2 * w.data) + 2 * b.data)

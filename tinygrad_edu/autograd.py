@@ -5,18 +5,18 @@ always exist before it does, so they have smaller numbers: visiting tensors
 from the highest number down reaches each one only after every tensor
 computed from it, which is exactly when its gradient is complete.
 
-1. ``newest_first`` walks the graph in that order with a heap (as PyTorch's
-   engine does): no recursion, so a chain of 10,000 operations is fine, and no
-   separate sorting pass.
-2. ``run_backward`` hands each tensor's gradient to the primitive that made it,
-   whose ``backward`` returns its inputs' gradients. Gradients reaching the
-   same tensor along several paths are added.
+``run_backward`` keeps the tensors that have received a gradient in a heap
+and takes the highest number each time (as PyTorch's engine does): no
+recursion, so a chain of 10,000 operations is fine, and no separate sorting
+pass. It hands each tensor's gradient to the primitive that made it, whose
+``backward`` returns its inputs' gradients; gradients reaching the same tensor
+along several paths are added. ``topological_order`` lists the same order.
 """
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Optional
 
 import numpy as np
@@ -30,28 +30,24 @@ if TYPE_CHECKING:
 StepCallback = Callable[["Tensor", np.ndarray, tuple[Optional[np.ndarray], ...]], None]
 
 
-def newest_first(root: Tensor) -> Iterator[Tensor]:
-    """``root`` and every tensor it was computed from that requires grad, highest sequence number first.
+def topological_order(root: Tensor) -> list[Tensor]:
+    """Tensors that require grad, reachable from ``root``, in the order backward visits them (root first).
 
-    A tensor is yielded only after every tensor in the graph that was computed
-    from it: those were created later, so they have higher numbers.
+    Highest sequence number first: a tensor comes only after every tensor in
+    the graph that was computed from it, because those were created later.
     """
+    order = []
     heap = [(-root._sequence, root)]
     queued = {id(root)}
     while heap:
         tensor = heapq.heappop(heap)[1]
-        yield tensor
-        op = tensor.op
-        if op is not None:
-            for parent, needed in zip(op.parents, op.needs_input_grad):
+        order.append(tensor)
+        if tensor.op is not None:
+            for parent, needed in zip(tensor.op.parents, tensor.op.needs_input_grad):
                 if needed and id(parent) not in queued:
                     queued.add(id(parent))
                     heapq.heappush(heap, (-parent._sequence, parent))
-
-
-def topological_order(root: Tensor) -> list[Tensor]:
-    """Tensors that require grad, reachable from ``root``, in the order backward visits them (root first)."""
-    return list(newest_first(root))
+    return order
 
 
 def sum_to_shape(grad: np.ndarray, shape: tuple[int, ...], op: Function) -> np.ndarray:
@@ -89,12 +85,13 @@ def run_backward(
     ``on_step(tensor, upstream, input_grads)`` is called after each node, for
     tools that show the reverse pass step by step.
     """
-    pending: dict[int, np.ndarray] = {id(root): grad}
+    pending: dict[int, np.ndarray] = {id(root): grad}  # gradients received, for tensors not yet visited
+    waiting = [(-root._sequence, root)]  # those tensors, as a heap: highest sequence number first
     leaf_grads: set[int] = set()  # arrays (and their bases) handed to leaves in this pass
-    for tensor in newest_first(root):
-        upstream = pending.pop(id(tensor), None)
-        if upstream is None:
-            continue
+    anomaly_mode = state.anomaly_mode
+    while waiting:
+        tensor = heapq.heappop(waiting)[1]
+        upstream = pending.pop(id(tensor))
         op = tensor.op
         if op is None:
             _store_leaf_grad(tensor, upstream, leaf_grads)
@@ -130,8 +127,12 @@ def run_backward(
                 parent_grad = parent_grad.astype(target.dtype)  # float32 stays float32
             key = id(parent)
             previous = pending.get(key)
-            pending[key] = parent_grad if previous is None else previous + parent_grad
-        if state.anomaly_mode:
+            if previous is None:  # its first gradient: it joins the waiting tensors
+                pending[key] = parent_grad
+                heapq.heappush(waiting, (-parent._sequence, parent))
+            else:
+                pending[key] = previous + parent_grad
+        if anomaly_mode:
             from .anomaly import check_backward
 
             check_backward(op, upstream, input_grads)
