@@ -83,8 +83,11 @@ class Function:
     def apply(cls, *inputs: Any, **options: Any) -> Tensor:
         """Run forward on the inputs' arrays and, if any input needs a gradient, record the node."""
         tensor_type = _tensor_type()
-        if not all([isinstance(x, tensor_type) for x in inputs]):
+        try:
+            needs = tuple([t._requires_grad for t in inputs])
+        except AttributeError:  # a number or an array among the inputs: it becomes a constant tensor
             inputs = tuple(x if isinstance(x, tensor_type) else tensor_type._constant(x) for x in inputs)
+            needs = tuple([t._requires_grad for t in inputs])
         ctx = cls()
         try:
             out_data = cls.forward(ctx, *[t.data for t in inputs], **options)
@@ -92,7 +95,6 @@ class Function:
             raise _explain_forward_error(ctx.name, inputs, error) from error
         if not isinstance(out_data, np.ndarray):
             out_data = np.asarray(out_data)
-        needs = tuple([t._requires_grad for t in inputs])
         if True in needs and state.grad_enabled:
             ctx.parents = inputs
             ctx.options = options
