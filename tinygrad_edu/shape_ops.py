@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import primitives as P
+from .function import _tensor_type
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -59,13 +60,12 @@ def flatten(x: Tensor, start_dim: int = 0) -> Tensor:
 
 def getitem(x: Tensor, index: Any) -> Tensor:
     """NumPy indexing: ints, slices, None, Ellipsis, integer arrays and boolean masks."""
-    from .tensor import Tensor
-
+    tensor_type = _tensor_type()
     parts = index if isinstance(index, tuple) else (index,)
     converted = []
     advanced = False
     for part in parts:
-        if isinstance(part, Tensor):
+        if isinstance(part, tensor_type):
             part = part.data
         elif isinstance(part, list):
             part = np.asarray(part)
