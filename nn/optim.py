@@ -1,9 +1,9 @@
 """Optimizers (`SGD`, `Adam`) and learning-rate schedules (`StepLR`, `CosineAnnealingLR`).
 
 The update rules are PyTorch's, term for term, so results can be compared with
-it. Updates work on the parameters' NumPy arrays in place: no graph is
-recorded, and float32 parameters stay float32 (every constant is converted to
-the parameter's dtype first).
+it. Updates work on the parameters' NumPy arrays in place, so no graph is
+recorded, and float32 parameters stay float32 (the hyperparameters are Python
+floats, which NumPy never lets promote a float32 array).
 
 Typical loop::
 
@@ -23,7 +23,7 @@ from typing import Union
 
 import numpy as np
 
-from tinygrad_edu import Tensor, no_grad
+from tinygrad_edu import Tensor
 
 ParamsArg = Union[Iterable[Tensor], Iterable[tuple[str, Tensor]]]
 
@@ -134,23 +134,20 @@ class SGD(Optimizer):
         self.nesterov = nesterov
         self.momentum_buffers: list[np.ndarray | None] = [None] * len(self.params)
 
-    @no_grad()
     def step(self) -> None:
         """Update every parameter once from its ``.grad``."""
         for index, (param, grad) in enumerate(zip(self.params, self._gradients())):
-            p = param.data
-            constant = p.dtype.type
             if self.weight_decay != 0:
-                grad = grad + constant(self.weight_decay) * p
+                grad = grad + self.weight_decay * param.data
             if self.momentum != 0:
                 buffer = self.momentum_buffers[index]
                 if buffer is None:
                     buffer = self.momentum_buffers[index] = grad.copy()
                 else:
-                    buffer *= constant(self.momentum)
+                    buffer *= self.momentum
                     buffer += grad
-                grad = grad + constant(self.momentum) * buffer if self.nesterov else buffer
-            p -= constant(self.lr) * grad
+                grad = grad + self.momentum * buffer if self.nesterov else buffer
+            param.data -= self.lr * grad
 
     def _settings(self) -> dict[str, object]:
         return {
@@ -208,7 +205,6 @@ class Adam(Optimizer):
         self.v = [np.zeros_like(p.data) for p in self.params]
         self._scratch = [np.empty_like(p.data) for p in self.params]  # reused each step: no temporaries
 
-    @no_grad()
     def step(self) -> None:
         """Update every parameter once from its ``.grad``."""
         grads = self._gradients()
@@ -220,25 +216,23 @@ class Adam(Optimizer):
         step_size = self.lr * sqrt_c2 / (1 - beta1**self.t)
         eps = self.eps * sqrt_c2
         for param, grad, m, v, tmp in zip(self.params, grads, self.m, self.v, self._scratch):
-            p = param.data
-            constant = p.dtype.type
             if self.weight_decay != 0:
-                grad = grad + constant(self.weight_decay) * p
+                grad = grad + self.weight_decay * param.data
             # m = beta1 * m + (1 - beta1) * g
-            np.multiply(grad, constant(1 - beta1), out=tmp)
-            m *= constant(beta1)
+            np.multiply(grad, 1 - beta1, out=tmp)
+            m *= beta1
             m += tmp
             # v = beta2 * v + (1 - beta2) * g**2
             np.multiply(grad, grad, out=tmp)
-            tmp *= constant(1 - beta2)
-            v *= constant(beta2)
+            tmp *= 1 - beta2
+            v *= beta2
             v += tmp
             # p -= step_size * m / (sqrt(v) + eps)
             np.sqrt(v, out=tmp)
-            tmp += constant(eps)
+            tmp += eps
             np.divide(m, tmp, out=tmp)
-            tmp *= constant(step_size)
-            p -= tmp
+            tmp *= step_size
+            param.data -= tmp
 
     def _settings(self) -> dict[str, object]:
         return {"lr": self.lr, "betas": self.betas, "eps": self.eps, "weight_decay": self.weight_decay}

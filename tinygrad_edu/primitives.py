@@ -242,14 +242,15 @@ class Sum(Function):
 
     @staticmethod
     def forward(ctx, x, axis, keepdims):
-        ctx.input_shape = x.shape
-        ctx.kept_shape = tuple(1 if axis is None or i in axis else n for i, n in enumerate(x.shape))
+        ctx.input_shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
         return np.add.reduce(x, axis=axis, keepdims=keepdims)
 
     @staticmethod
     def backward(ctx, grad):
+        if not ctx.keepdims and ctx.axis is not None:  # put the summed axes back, with size 1
+            grad = grad.reshape([1 if i in ctx.axis else n for i, n in enumerate(ctx.input_shape)])
         spread = np.empty(ctx.input_shape, dtype=grad.dtype)
-        spread[...] = grad.reshape(ctx.kept_shape)  # broadcast (np.broadcast_to is several times slower)
+        spread[...] = grad  # broadcast (np.broadcast_to is several times slower)
         return (spread,)
 
 
