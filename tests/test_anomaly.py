@@ -5,7 +5,7 @@ import inspect
 import numpy as np
 import pytest
 
-from tinygrad_edu import AnomalyError, Tensor, detect_anomaly, state
+from tinygrad_edu import AnomalyError, Tensor, detect_anomaly, linear, state
 
 
 def line_of(marker):
@@ -26,6 +26,18 @@ def test_forward_log_of_zero_names_op_shapes_line_and_element():
     assert f"test_anomaly.py:{line_of('MARK-LOG')}:" in message and "p.log()" in message
     assert "first bad element: (1, 0); inputs there: 0" in message
     assert "clip" in message
+
+
+@pytest.mark.filterwarnings("ignore:.*encountered in:RuntimeWarning")  # the bad value is the point
+def test_an_overflowing_linear_layer_is_named_with_a_hint():
+    x = Tensor(np.full((2, 3), 1e30, np.float32))
+    w = Tensor(np.full((4, 3), 1e30, np.float32), requires_grad=True)
+    b = Tensor(np.zeros(4, np.float32), requires_grad=True)
+    with detect_anomaly(), pytest.raises(AnomalyError) as info:
+        linear(x, w, b)  # MARK-LINEAR
+    message = str(info.value)
+    assert message.startswith("linear produced 0 NaN and 8 inf of 8 values")
+    assert f"test_anomaly.py:{line_of('MARK-LINEAR')}:" in message and "unscaled 0-255 pixels" in message
 
 
 def test_backward_sqrt_at_zero_names_the_line_that_made_it():

@@ -52,6 +52,8 @@ FORWARD_CAUSES = {
     "add": "inf + (-inf), or the sum overflowed",
     "mul": "0 * inf, or the product overflowed",
     "matmul": "the products or their sums overflowed: the values are too large (exploding activations?)",
+    "linear": "the layer's products or sums overflowed: the weights or inputs are too large (exploding "
+    "activations? unscaled 0-255 pixels? too high a learning rate?)",
     "sum": "the sum overflowed or an element was already inf/NaN",
 }
 BACKWARD_CAUSES = {
