@@ -99,11 +99,6 @@ class Tensor:
         out._requires_grad = op is not None
         return out
 
-    @classmethod
-    def _constant(cls, value: Any) -> Tensor:
-        """A tensor outside the graph for a number or array given to ``Function.apply``."""
-        return cls._make(_to_array(value, None, "apply"), None)
-
     # ------------------------------------------------------------ attributes
 
     @property
@@ -415,7 +410,7 @@ def as_tensor(value: ArrayLike, like: Tensor | None = None) -> Tensor:
         return value
     if like is not None:
         return like._operand(value, "as_tensor")
-    return Tensor._constant(value)
+    return Tensor._make(_to_array(value, None, "as_tensor"), None)
 
 
 def where(condition: ArrayLike, a: ArrayLike, b: ArrayLike) -> Tensor:
@@ -459,12 +454,12 @@ def linear(x: ArrayLike, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 def cat(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     """Join tensors along an existing axis (numpy.concatenate)."""
-    return shape_ops.cat(tensors, axis)
+    return shape_ops.cat([as_tensor(t) for t in tensors], axis)
 
 
 def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     """Join same-shaped tensors along a new axis (numpy.stack)."""
-    return shape_ops.stack(tensors, axis)
+    return shape_ops.stack([as_tensor(t) for t in tensors], axis)
 
 
 # ---------------------------------------------------------------- helpers
