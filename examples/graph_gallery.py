@@ -75,7 +75,7 @@ EXAMPLES: dict[str, Example] = {
     "regression": Example(
         regression.__doc__ or "",
         regression,
-        {"title": "fitting x²: a 1-64-1 MLP with leaky ReLU, mean squared error"},
+        {"title": "fitting x²: a 1-64-1 MLP with leaky ReLU, mean squared error (expanded)", "expand": "mse_loss"},
     ),
     "mnist": Example(
         mnist.__doc__ or "",

@@ -15,7 +15,7 @@ from .render import draw, to_dot
 def __getattr__(name: str) -> Any:
     """``Drawing`` and ``GraphvizNotFound`` load the graphviz package on first use (PEP 562)."""
     if name in ("Drawing", "GraphvizNotFound"):
-        from . import drawing
+        from . import drawing  # here, not above: `import tinygrad_edu` needs no graphviz
 
         return getattr(drawing, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

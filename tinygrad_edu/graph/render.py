@@ -116,7 +116,9 @@ def plan(
     """Check the options of ``draw`` and build the graph model (shared with the backward frames)."""
     roots = [tensor] if isinstance(tensor, Tensor) else list(tensor) if isinstance(tensor, (list, tuple)) else []
     if not roots or not all(isinstance(r, Tensor) for r in roots):
-        got = type(tensor).__name__ if not roots else ", ".join(sorted({type(r).__name__ for r in roots}))
+        others = sorted({type(r).__name__ for r in roots if not isinstance(r, Tensor)})
+        got = f"a {type(tensor).__name__} holding {', '.join(others)}" if others else type(tensor).__name__
+        got = f"an empty {got}" if isinstance(tensor, (list, tuple)) and not roots else got
         raise TypeError(
             f"draw: expected a Tensor (usually the loss) or a list of Tensors, got {got}; "
             f"draw the Tensor a computation returned, e.g. draw(loss)."
