@@ -1,4 +1,4 @@
-"""The engine reads bottom-up: its runtime imports form no cycle, it never imports nn, and graphviz waits for a drawing."""
+"""The engine reads bottom-up: no import cycle, no import of nn, and graphviz only once a drawing is asked for."""
 
 from __future__ import annotations
 
