@@ -164,8 +164,7 @@ def _check_size(graph: Graph, max_nodes: int, collapsing: bool) -> None:
     elif collapsing:
         hint = (
             "Collapse bigger blocks with a smaller depth (depth=1: each child of the model is one node; "
-            "depth=0: the whole model), wrap the loss in `with tinygrad_edu.graph.group('loss'):` to draw it "
-            "as one node"
+            "depth=0: the whole model)"
         )
     else:
         hint = "Draw each nn.Module as a single node with collapse=True (or depth=1 for bigger blocks)"
