@@ -409,7 +409,8 @@ def test_real_mnist(monkeypatch: pytest.MonkeyPatch) -> None:
 def known_checksums(monkeypatch: pytest.MonkeyPatch) -> dict[str, np.ndarray]:
     """Synthetic MNIST whose checksums and sizes the module knows, as it knows the real ones."""
     arrays = synthetic_mnist()
-    monkeypatch.setattr(datasets, "MNIST_SHA256", {n: hashlib.sha256(idx_bytes(a)).hexdigest() for n, a in arrays.items()})
+    checksums = {name: hashlib.sha256(idx_bytes(array)).hexdigest() for name, array in arrays.items()}
+    monkeypatch.setattr(datasets, "MNIST_SHA256", checksums)
     monkeypatch.setattr(datasets, "MNIST_SIZES", {n: len(idx_bytes(a)) for n, a in arrays.items()})
     return arrays
 
