@@ -102,3 +102,5 @@ def test_every_example_script_answers_help_without_running():
         out, err = process.communicate(timeout=60)
         assert process.returncode == 0, f"{name} --help failed:\n{err}"
         assert out.startswith("usage:"), name
+        if name == "mnist_mlp.py":  # a thin wrapper of python -m nn.train mnist
+            assert "--batch-start" in out and "--threads" in out

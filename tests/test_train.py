@@ -14,8 +14,6 @@ import math
 import os
 import stat
 import struct
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -201,13 +199,6 @@ def test_missing_data_is_a_short_error_not_a_traceback(
     monkeypatch.setattr(datasets, "MNIST_MIRRORS", ((tmp_path / "no-such-mirror").as_uri() + "/",))  # offline
     assert main(["mnist", "--data-dir", str(tmp_path), "--out-dir", str(tmp_path / "out")]) == 2
     assert "error: MNIST files missing in" in capsys.readouterr().err
-
-
-def test_example_script_is_a_thin_wrapper() -> None:
-    result = subprocess.run(
-        [sys.executable, str(REPO / "examples" / "mnist_mlp.py"), "--help"], capture_output=True, text=True
-    )
-    assert result.returncode == 0 and "--batch-start" in result.stdout
 
 
 # ---------------------------------------------------------------- health checks
@@ -419,7 +410,7 @@ def test_val_size_larger_than_a_small_training_set_is_bad_input(
 
 
 def test_messages_speak_to_an_installed_package(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(datasets, "MNIST_MIRRORS", ((tmp_path / "no-such-mirror").as_uri() + "/",))
     assert main(["mnist", "--data-dir", str(tmp_path / "none"), "--out-dir", str(tmp_path / "out")]) == 2
@@ -428,7 +419,11 @@ def test_messages_speak_to_an_installed_package(
     with pytest.raises(SystemExit):
         main(["mnist", "--help"])
     assert "docs/" not in capsys.readouterr().out
-    assert "pip install -e" not in (REPO / "nn" / "training" / "mnist.py").read_text()
+    monkeypatch.setattr("nn.training.plots.matplotlib_available", lambda: False)
+    options = [option for option in SMALL_RUN if option != "--no-plots"]
+    assert main(["mnist", "--data-dir", str(data_dir), "--out-dir", str(tmp_path), "--limit", "100", *options]) == 0
+    output = capsys.readouterr().out
+    assert "pip install matplotlib" in output and "pip install -e" not in output
 
 
 # ---------------------------------------------------------------- what a run leaves behind
