@@ -13,11 +13,12 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_edu import Tensor
+from tinygrad_edu import Tensor, composite
 
 REDUCTIONS = ("mean", "sum", "none")
 
 
+@composite
 def mse_loss(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Mean squared error ``(pred - target) ** 2``, averaged over all elements by default.
 
@@ -41,6 +42,7 @@ def mse_loss(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     return _reduce(diff * diff, reduction)
 
 
+@composite
 def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Cross-entropy between softmax(logits) and the target classes, averaged over the batch by default.
 
@@ -106,6 +108,7 @@ def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tenso
     return picked.sum() * (-1.0 / n if reduction == "mean" else -1.0)
 
 
+@composite
 def binary_cross_entropy_with_logits(logits: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Binary cross-entropy of ``sigmoid(logits)`` against targets in [0, 1], averaged over all elements.
 

@@ -19,10 +19,11 @@ from typing import Any, Union
 
 import numpy as np
 
-from . import activations, elementwise, reductions, shape_ops, state
+from . import composites, reductions, shape_ops, state
 from . import primitives as P
 from .autograd import run_backward
 from .function import Function
+from .records import CompositeCall
 from .rng import get_rng
 
 _next_sequence = itertools.count().__next__  # creation order of tensors: inputs before outputs
@@ -57,7 +58,7 @@ class Tensor:
     array([ 2., -4.], dtype=float32)
     """
 
-    __slots__ = ("data", "grad", "_requires_grad", "op", "name", "scope", "_sequence")
+    __slots__ = ("data", "grad", "_requires_grad", "op", "name", "scope", "composite", "_sequence")
     __array_ufunc__ = None  # numpy defers to us: np_array * tensor calls Tensor.__rmul__
     __hash__ = object.__hash__  # == builds a tensor, so hashing stays by identity
 
@@ -66,6 +67,7 @@ class Tensor:
     op: Function | None
     name: str | None
     scope: tuple[object, ...]
+    composite: CompositeCall | None
 
     def __init__(
         self, data: ArrayLike, requires_grad: bool = False, dtype: Any = None, name: str | None = None
@@ -78,6 +80,7 @@ class Tensor:
         self.op = None
         self.name = name
         self.scope = state.scope
+        self.composite = state.composite
         self._sequence = _next_sequence()  # backward visits tensors newest first (see autograd.py)
         self._requires_grad = False
         self.requires_grad = requires_grad
@@ -91,6 +94,7 @@ class Tensor:
         out.op = op
         out.name = None
         out.scope = state.scope
+        out.composite = state.composite
         out._sequence = _next_sequence()
         out._requires_grad = op is not None
         return out
@@ -287,7 +291,7 @@ class Tensor:
         return _matmul(self._operand(other, "matmul"), self)
 
     def __neg__(self) -> Tensor:
-        return elementwise.neg(self)
+        return composites.neg(self)
 
     def _compare(self, other: Any, compare: Any, op_name: str) -> Tensor:
         """Comparisons give boolean tensors outside the graph (they have no gradient)."""
@@ -340,26 +344,32 @@ class Tensor:
 
     # ------------------------------------------------------------ composites (forward expressions)
 
-    sqrt = elementwise.sqrt
-    abs = elementwise.abs
-    minimum = elementwise.minimum
-    clip = elementwise.clip
+    def where(self, condition: ArrayLike, other: ArrayLike) -> Tensor:
+        """``self`` where ``condition`` holds, else ``other`` (``torch.Tensor.where``); see ``where``."""
+        return where(condition, self, other)
 
-    relu = activations.relu
-    leaky_relu = activations.leaky_relu
-    sigmoid = activations.sigmoid
-    softmax = activations.softmax
-    log_softmax = activations.log_softmax
+    sqrt = composites.sqrt
+    abs = composites.abs
+    minimum = composites.minimum
+    clip = composites.clip
+
+    relu = composites.relu
+    leaky_relu = composites.leaky_relu
+    sigmoid = composites.sigmoid
+    softmax = composites.softmax
+    log_softmax = composites.log_softmax
 
     sum = reductions.sum
-    mean = reductions.mean
+    mean = composites.mean
+    var = composites.var
+    std = composites.std
     max = reductions.max
-    min = reductions.min
-    logsumexp = reductions.logsumexp
+    min = composites.min
+    logsumexp = composites.logsumexp
 
     reshape = shape_ops.reshape
     transpose = shape_ops.transpose
-    flatten = shape_ops.flatten
+    flatten = composites.flatten
 
     @property
     def T(self) -> Tensor:
