@@ -201,7 +201,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     0: done. 1: training diverged, or a file could not be written (the log says which).
     2: bad input (options, data, output directory), found before training starts.
-    130: interrupted with Ctrl-C (the finished epochs are saved when training had started).
+    130: interrupted with Ctrl-C (during training, the finished epochs and the model are saved first).
     """
     parser = build_parser()
     arguments = vars(parser.parse_args(argv))
@@ -216,7 +216,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        print("interrupted before training started: nothing was written", file=sys.stderr)
+        message = "interrupted outside training: nothing was written (files of an earlier run are unchanged)"
+        print(message, file=sys.stderr)
         return EXIT_INTERRUPTED
 
 

@@ -527,3 +527,18 @@ def test_threads_are_reported_overridable_and_restored(
     assert run_command(data_dir, tmp_path, "--limit", "200") == 0
     assert "BLAS thread" in capsys.readouterr().out
     assert [info["num_threads"] for info in threadpoolctl.threadpool_info()] == before
+
+
+def test_ctrl_c_while_loading_the_data_exits_130_and_keeps_the_earlier_run(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run_command(data_dir, tmp_path, "--limit", "200") == 0
+    before = {path.name: path.read_bytes() for path in tmp_path.iterdir()}
+
+    def pressed_ctrl_c(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("nn.training.mnist.mnist", pressed_ctrl_c)
+    assert run_command(data_dir, tmp_path) == 130
+    assert "nothing was written" in capsys.readouterr().err
+    assert {path.name: path.read_bytes() for path in tmp_path.iterdir()} == before

@@ -53,7 +53,7 @@ def load_mnist(config: TrainConfig) -> tuple[DataSplits, np.ndarray]:
     """
     try:
         x_train, y_train, x_test, y_test = mnist(root=config.data_dir, verify=config.verify)
-    except (MNISTNotFoundError, IDXFormatError, OSError, TypeError, ValueError) as error:
+    except (MNISTNotFoundError, IDXFormatError, OSError) as error:
         raise BadInput(str(error)) from error
     if config.val_size >= len(x_train):
         raise BadInput(
