@@ -15,11 +15,13 @@ import http.client
 import math
 import os
 import sys
+import threading
 import time
 import urllib.request
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -421,8 +423,32 @@ def _download(name: str, directory: Path, mirrors: Sequence[str]) -> list[str]:
 
 
 def _fetch(url: str, max_bytes: int) -> bytes:
-    """The body at ``url``, within `DOWNLOAD_DEADLINE` seconds and at most ``max_bytes`` long."""
+    """The body at ``url``, within `DOWNLOAD_DEADLINE` seconds and at most ``max_bytes`` long.
+
+    The download runs in a daemon thread that is abandoned at the deadline, so
+    nothing a server does, not even sending its headers one byte at a time, can
+    make the caller wait longer.
+    """
     deadline = time.monotonic() + DOWNLOAD_DEADLINE
+    outcome: dict[str, Any] = {}
+
+    def download() -> None:
+        try:
+            outcome["body"] = _read_body(url, max_bytes, deadline)
+        except BaseException as error:  # handed to the caller's thread
+            outcome["error"] = error
+
+    worker = threading.Thread(target=download, name=f"download {url}", daemon=True)
+    worker.start()
+    worker.join(DOWNLOAD_DEADLINE)
+    if worker.is_alive():
+        raise TimeoutError(f"timed out: no complete file after {DOWNLOAD_DEADLINE:g} s (the deadline for one file)")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["body"]
+
+
+def _read_body(url: str, max_bytes: int, deadline: float) -> bytes:
     chunks, size = [], 0
     with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT) as response:
         declared = response.headers.get("Content-Length")

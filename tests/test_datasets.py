@@ -464,13 +464,21 @@ def test_a_local_gzip_bomb_stops_at_the_known_size(tmp_path: Path, known_checksu
 
 
 class MisbehavingMirror(http.server.BaseHTTPRequestHandler):
-    """/trickle/: one byte every 50 ms; /endless/: a body that never ends; /bomb/: 5 MB of zeros, gzipped.
+    """/trickle/: one byte of body every 50 ms; /slow-headers/: the same in the headers; /endless/: a body that
+    never ends; /bomb/: 5 MB of zeros, gzipped.
 
     Each stops on its own after a few seconds or megabytes, so a loader that does not stop fails the test
     instead of hanging it.
     """
 
     def do_GET(self) -> None:
+        if self.path.startswith("/slow-headers/"):
+            self.wfile.write(b"HTTP/1.0 200 OK\r\nX-Slow: ")
+            for _ in range(100):
+                self.wfile.write(b"a")
+                self.wfile.flush()
+                time.sleep(0.05)
+            return
         self.send_response(200)
         if self.path.startswith("/bomb/"):
             body = gzip.compress(bytes(5_000_000), compresslevel=9)
@@ -505,13 +513,14 @@ def misbehaving_mirror() -> Iterator[str]:
     server.server_close()
 
 
+@pytest.mark.parametrize("kind", ["trickle", "slow-headers"])
 def test_a_trickling_mirror_hits_the_deadline_and_is_named(
-    tmp_path: Path, misbehaving_mirror: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, misbehaving_mirror: str, monkeypatch: pytest.MonkeyPatch, kind: str
 ) -> None:
     monkeypatch.setattr(datasets, "DOWNLOAD_DEADLINE", 0.3)
     with pytest.raises(MNISTNotFoundError) as error:
-        mnist(tmp_path / "cache", mirrors=[f"{misbehaving_mirror}/trickle/"])
-    assert f"{misbehaving_mirror}/trickle/train-images-idx3-ubyte.gz: timed out" in str(error.value)
+        mnist(tmp_path / "cache", mirrors=[f"{misbehaving_mirror}/{kind}/"])
+    assert f"{misbehaving_mirror}/{kind}/train-images-idx3-ubyte.gz: timed out" in str(error.value)
     assert not (tmp_path / "cache").exists()
 
 
