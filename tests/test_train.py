@@ -181,6 +181,8 @@ def test_help_documents_every_option(capsys: pytest.CaptureFixture[str]) -> None
         "--raw-pixels": "unscaled 0-255 pixels",
         "--no-progress": "no progress bar",
         "--no-plots": "skip the plots",
+        "--threads": "BLAS threads",
+        "--no-verify": "SHA-256",
     }
     for option, phrase in documented.items():
         assert option in help_text and phrase in help_text, option
