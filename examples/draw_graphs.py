@@ -28,7 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from graph_gallery import EXAMPLES, neuron
+from graph_gallery import main as list_models
 
+from nn.atomic_files import write_bytes_atomically
 from tinygrad_edu import draw
 from tinygrad_edu.graph import backward_frames
 
@@ -56,8 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.list:
-        for name, example in EXAMPLES.items():
-            print(f"{name:12} {example.description}")
+        list_models([])
         return 0
     if args.example is None:
         draw_every_picture(args.out_dir, args.format)
@@ -90,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     if suffix in FORMATS:
         drawing.render(outfile=out, cleanup=True)
     else:
-        out.write_text(drawing.source, encoding="utf-8")
+        write_bytes_atomically(out, drawing.source.encode("utf-8"))
     print(f"wrote {out}")
     return 0
 

@@ -1,5 +1,7 @@
 """The example graphs of docs/graphs.md, drawn by examples/draw_graphs.py.
 
+    python examples/graph_gallery.py        # list the models (draw one: python examples/draw_graphs.py NAME)
+
 Each example builds a model, runs its forward pass and returns the tensor(s)
 to draw, before backward (so the caller decides whether to backpropagate or to
 step through backward frame by frame), with the ``draw`` options that suit it.
@@ -7,6 +9,7 @@ step through backward frame by frame), with the ``draw`` options that suit it.
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -88,3 +91,13 @@ EXAMPLES: dict[str, Example] = {
         {"collapse": True, "title": "6 hidden layers: sigmoid (left) vs ReLU (right)"},
     ),
 }
+
+
+def main(argv: list[str] | None = None) -> None:
+    argparse.ArgumentParser(description="List the example models of docs/graphs.md.").parse_args(argv)
+    for name, example in EXAMPLES.items():
+        print(f"{name:12} {example.description}")
+
+
+if __name__ == "__main__":
+    main()

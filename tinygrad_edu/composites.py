@@ -106,8 +106,9 @@ def relu(x: Tensor) -> Tensor:
 
 @composite
 def leaky_relu(x: Tensor, slope: float = 0.01) -> Tensor:
-    """where(x <= 0, slope * x, x): slope' = slope at 0 and below, as in PyTorch; NaN propagates."""
-    return x.where(~(x.data <= 0), x * slope)
+    """where(x > 0, x, slope * x): the derivative is slope at 0 and below; NaN propagates (its derivative is
+    slope too), both as in PyTorch."""
+    return x.where(x.data > 0, x * slope)
 
 
 @composite

@@ -88,10 +88,6 @@ class Graph:
     uses: dict[int, int]  # id(tensor) -> how many operand slots consume it (what backward sums over)
     names: ModuleNames
 
-    def fan_out(self, tensor: Tensor) -> int:
-        """How many drawn edges carry ``tensor``: the uses a reader sees in the picture."""
-        return sum(1 for edge in self.edges if edge.tensor is tensor)
-
 
 class ModuleNames:
     """Dotted names of modules and parameters, read from the outermost module of each tensor's scope.
