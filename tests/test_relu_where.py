@@ -1,7 +1,6 @@
 """ReLU is a where-node: no -0.0, relu(-inf) = 0, NaN propagates, and the gradients of PyTorch at the edges."""
 
 import numpy as np
-import pytest
 
 from tinygrad_edu import Tensor
 
@@ -17,14 +16,9 @@ def test_relu_at_the_edges():
     np.testing.assert_array_equal(x.grad, [0, 0, 0, 0, 1, 1, 1])  # relu'(0) = 0; NaN passes its gradient
 
 
-def test_relu_and_leaky_relu_match_pytorch_at_the_edges():
-    torch = pytest.importorskip("torch", reason="torch is the optional oracle")
-    for ours, theirs in ((lambda t: t.relu(), torch.relu),
-                         (lambda t: t.leaky_relu(0.1), lambda t: torch.nn.functional.leaky_relu(t, 0.1))):  # fmt: skip
-        x = Tensor(EDGES, requires_grad=True, dtype=np.float64)
-        reference = torch.tensor(EDGES, dtype=torch.float64, requires_grad=True)
-        out, expected = ours(x), theirs(reference)
-        out.backward(np.ones(len(EDGES)))  # not .sum(): leaky_relu(-inf) + inf would be NaN
-        expected.backward(torch.ones(len(EDGES), dtype=torch.float64))
-        np.testing.assert_array_equal(np.abs(out.data), np.abs(expected.detach().numpy()))  # -0.0 aside
-        np.testing.assert_array_equal(x.grad, reference.grad.numpy())
+def test_leaky_relu_at_the_edges():
+    x = Tensor(EDGES, requires_grad=True)
+    y = x.leaky_relu(0.1)
+    np.testing.assert_array_equal(y.data, np.array([-np.inf, -0.1, -0.0, 0.0, 2.0, np.inf, np.nan], np.float32))
+    y.backward(np.ones(len(EDGES)))  # not .sum(): -inf + inf would be NaN
+    np.testing.assert_allclose(x.grad, [0.1, 0.1, 0.1, 0.1, 1, 1, 0.1])  # slope at 0 and at NaN, as torch
