@@ -39,6 +39,8 @@ from .lr_scheduler import CosineAnnealingLR, LRScheduler, StepLR
 
 __all__ = ["SGD", "Adam", "AdamW", "CosineAnnealingLR", "LRScheduler", "Optimizer", "StepLR", "lr_scheduler"]
 
+_SCHEDULER_KEYS = ("initial_lr",)  # what a learning-rate schedule keeps in each group, as in PyTorch
+
 ParamsArg = Union[Iterable[Tensor], Iterable[tuple[str, Tensor]], Iterable[Mapping[str, Any]]]
 
 
@@ -80,7 +82,7 @@ class Optimizer:
         owner = type(self).__name__
         if "params" not in group:
             raise ValueError(f"{owner}: a parameter group must have a 'params' entry, got keys {list(group)}")
-        unknown = [key for key in group if key != "params" and key not in self.defaults]
+        unknown = [key for key in group if key not in ("params", *self.defaults, *_SCHEDULER_KEYS)]
         if unknown:
             raise ValueError(f"{owner}: unknown setting(s) {unknown}; {owner} takes {list(self.defaults)}")
         params: list[Tensor] = []
@@ -229,7 +231,7 @@ class Optimizer:
         settings = []
         for group in groups:
             merged = {**self.defaults, **{k: v for k, v in group.items() if k != "params"}}
-            unknown = [k for k in merged if k not in self.defaults]
+            unknown = [k for k in merged if k not in (*self.defaults, *_SCHEDULER_KEYS)]
             if unknown:
                 raise ValueError(f"{owner}.load_state_dict: unknown setting(s) {unknown}")
             self._check_settings(merged)
