@@ -128,6 +128,7 @@ def test_state_dict_is_a_copy_in_pytorchs_layout() -> None:
     optimizer = nn.optim.Adam(params, lr=0.1)
     quadratic_grads(params, 0)
     optimizer.step()
+    assert optimizer.state[params[0]]["step"] == 1  # keyed by the parameter, as in PyTorch
     state = optimizer.state_dict()
     assert set(state) == {"state", "param_groups"}
     assert state["param_groups"][0]["params"] == [0, 1]

@@ -61,8 +61,8 @@ class Optimizer:
     def __init__(self, params: ParamsArg, defaults: dict[str, Any]) -> None:
         self.defaults = defaults
         self.param_groups: list[dict[str, Any]] = []
-        self.state: dict[int, dict[str, Any]] = {}  # id(param) -> that parameter's running state
-        self._names: dict[int, str] = {}
+        self.state: dict[Tensor, dict[str, Any]] = {}  # param -> its running state (tensors hash by identity)
+        self._names: dict[Tensor, str] = {}
         items: list[Any] = list(params)
         groups: list[dict[str, Any]]
         if items and all(isinstance(item, Mapping) for item in items):
@@ -95,9 +95,9 @@ class Optimizer:
                     f"{owner}: {name} is not a parameter (a leaf Tensor with requires_grad=True); "
                     f"pass model.parameters()."
                 )
-            if id(param) in self._names or any(param is seen for seen in params):
+            if param in self._names or any(param is seen for seen in params):
                 raise ValueError(f"{owner}: {name} is given twice; pass each parameter once.")
-            self._names[id(param)] = name
+            self._names[param] = name
             params.append(param)
         settings = {**self.defaults, **{key: value for key, value in group.items() if key != "params"}}
         self._check_settings(settings)
@@ -143,7 +143,7 @@ class Optimizer:
     def _gradients(self) -> None:
         """Check every parameter's gradient before any is used: all present, arrays of the parameter's shape."""
         owner = type(self).__name__
-        missing = [self._names[id(param)] for param in self.params if param.grad is None]
+        missing = [self._names[param] for param in self.params if param.grad is None]
         if missing:
             raise RuntimeError(
                 f"{owner}.step(): no gradient for {', '.join(missing)}. Call loss.backward() "
@@ -159,7 +159,7 @@ class Optimizer:
                     else f"a {type(grad).__name__}"
                 )
                 raise ValueError(
-                    f"{owner}.step(): the .grad of {self._names[id(param)]} is {got}, but it must be a "
+                    f"{owner}.step(): the .grad of {self._names[param]} is {got}, but it must be a "
                     f"floating numpy array of the parameter's shape {param.shape}. backward() makes such "
                     f"gradients; a .grad set by hand must have that shape too."
                 )
@@ -172,10 +172,10 @@ class Optimizer:
         ``{"state": {index: {...}}, "param_groups": [{"lr": ..., "params": [indices]}, ...]}``,
         where parameters are numbered in order over all groups. Arrays are copies.
         """
-        index = {id(param): i for i, param in enumerate(self.params)}
+        index = {param: i for i, param in enumerate(self.params)}
         groups = [
             {**{key: value for key, value in group.items() if key != "params"},
-             "params": [index[id(param)] for param in group["params"]]}
+             "params": [index[param] for param in group["params"]]}
             for group in self.param_groups
         ]  # fmt: skip
         state = {
@@ -209,7 +209,7 @@ class Optimizer:
                 f"{own_sizes}; build the optimizer over the same model and groups as the saved one."
             )
         params = self.params
-        new_state: dict[int, dict[str, Any]] = {}
+        new_state: dict[Tensor, dict[str, Any]] = {}
         for key, saved in dict(state_dict["state"]).items():
             number = int(key)
             if not 0 <= number < len(params):
@@ -221,13 +221,13 @@ class Optimizer:
                     value = np.array(value, dtype=param.dtype)
                     if value.shape != param.shape:
                         raise ValueError(
-                            f"{owner}.load_state_dict: {name} of {self._names[id(param)]} has shape "
+                            f"{owner}.load_state_dict: {name} of {self._names[param]} has shape "
                             f"{value.shape}, the parameter {param.shape}"
                         )
                 else:
                     value = int(value)
                 entry[name] = value
-            new_state[id(param)] = entry
+            new_state[param] = entry
         settings = []
         for group in groups:
             merged = {**self.defaults, **{k: v for k, v in group.items() if k != "params"}}
@@ -302,7 +302,7 @@ class SGD(Optimizer):
                 if weight_decay != 0:
                     grad = grad + weight_decay * param.data
                 if momentum != 0:
-                    state = self.state.setdefault(id(param), {})
+                    state = self.state.setdefault(param, {})
                     buffer = state.get("momentum_buffer")
                     if buffer is None:
                         buffer = state["momentum_buffer"] = grad.copy()
@@ -352,7 +352,7 @@ class Adam(Optimizer):
     ) -> None:
         defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay}
         super().__init__(params, defaults)
-        self._scratch: dict[int, np.ndarray] = {}
+        self._scratch: dict[Tensor, np.ndarray] = {}
 
     def _check_settings(self, settings: dict[str, Any]) -> None:
         owner = type(self).__name__
@@ -378,10 +378,10 @@ class Adam(Optimizer):
         for group in self.param_groups:
             lr, (beta1, beta2), weight_decay = group["lr"], group["betas"], group["weight_decay"]
             for param in group["params"]:
-                state = self.state.get(id(param))
+                state = self.state.get(param)
                 if state is None:
                     zeros = np.zeros_like(param.data)
-                    state = self.state[id(param)] = {"step": 0, "exp_avg": zeros, "exp_avg_sq": zeros.copy()}
+                    state = self.state[param] = {"step": 0, "exp_avg": zeros, "exp_avg_sq": zeros.copy()}
                 state["step"] += 1
                 t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
                 grad = param.grad
@@ -395,9 +395,9 @@ class Adam(Optimizer):
                 # p -= (lr * sqrt(c2) / c1) * m / (sqrt(v) + eps * sqrt(c2)): the corrections become scalars.
                 sqrt_c2 = math.sqrt(1 - beta2**t)
                 step_size = lr * sqrt_c2 / (1 - beta1**t)
-                tmp = self._scratch.get(id(param))
+                tmp = self._scratch.get(param)
                 if tmp is None:  # reused each step: no temporaries
-                    tmp = self._scratch[id(param)] = np.empty_like(param.data)
+                    tmp = self._scratch[param] = np.empty_like(param.data)
                 np.multiply(grad, 1 - beta1, out=tmp)  # m = beta1 * m + (1 - beta1) * g
                 m *= beta1
                 m += tmp
