@@ -445,3 +445,17 @@ def test_data_errors() -> None:
         nn.data.TensorDataset(np.zeros(3), np.zeros(4))
     with pytest.raises(TypeError, match="TensorDataset"):
         nn.data.DataLoader(np.zeros(3), 2)  # type: ignore[arg-type]
+
+
+def test_the_moving_to_pytorch_guide_runs() -> None:
+    import re
+    import textwrap
+    from pathlib import Path
+
+    guide = Path(__file__).resolve().parent.parent / "docs" / "moving_to_pytorch.md"
+    blocks = re.findall(r"```python\n(.*?)```", guide.read_text(), flags=re.S)
+    namespace: dict[str, object] = {}
+    for block in blocks:
+        exec(textwrap.dedent(block), namespace)  # noqa: S102  (our own documentation)
+    assert 0.0 <= namespace["accuracy"] <= 1.0
+    assert namespace["scheduler"].get_last_lr() == [0.0]
