@@ -34,7 +34,7 @@ from .losses import (
     mse_loss,
     nll_loss,
 )
-from .module import IncompatibleKeys, Module, ModuleDict, ModuleList, Parameter, Sequential
+from .module import IncompatibleKeys, Module, ModuleDict, ModuleList, Parameter, Sequential, load
 
 __all__ = [
     "MLP",
@@ -69,6 +69,7 @@ __all__ = [
     "functional",
     "init",
     "l1_loss",
+    "load",
     "mse_loss",
     "nll_loss",
     "optim",

@@ -14,13 +14,14 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_edu import Tensor
+from tinygrad_edu import Tensor, composite
 
 from .module import Module
 
 REDUCTIONS = ("mean", "sum", "none")
 
 
+@composite
 def mse_loss(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Mean squared error ``(pred - target) ** 2``, averaged over all elements by default.
 
@@ -44,6 +45,7 @@ def mse_loss(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     return _reduce(diff * diff, reduction)
 
 
+@composite
 def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Cross-entropy between softmax(logits) and the target classes, averaged over the batch by default.
 
@@ -104,6 +106,7 @@ def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tenso
     return _pick_classes(log_probs, labels, reduction)
 
 
+@composite
 def nll_loss(log_probs: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of the target classes: ``-log_probs[i, target[i]]``, averaged by default.
 
@@ -134,6 +137,7 @@ def nll_loss(log_probs: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     return _pick_classes(log_probs, labels, reduction)
 
 
+@composite
 def l1_loss(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Mean absolute error ``|pred - target|``, averaged over all elements by default (shapes must match)."""
     _check_reduction("l1_loss", reduction)
@@ -141,6 +145,7 @@ def l1_loss(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     return _reduce((pred - target).abs(), reduction)
 
 
+@composite
 def binary_cross_entropy_with_logits(logits: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Binary cross-entropy of ``sigmoid(logits)`` against targets in [0, 1], averaged over all elements.
 
@@ -176,6 +181,7 @@ def binary_cross_entropy_with_logits(logits: Tensor, target: Any, reduction: str
     return _reduce(softplus - logits * target, reduction)
 
 
+@composite
 def binary_cross_entropy(probs: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Binary cross-entropy of probabilities: ``-(y * log(p) + (1 - y) * log(1 - p))``, averaged by default.
 

@@ -12,6 +12,7 @@ from .function import Function, enable_grad, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, GradcheckReport, gradcheck
 from .graph import draw, to_dot
 from .primitives import PRIMITIVES
+from .records import CompositeCall, composite
 from .rng import get_rng, manual_seed
 from .state import get_default_dtype, set_default_dtype
 from .tensor import Tensor, as_tensor, cat, linear, stack, where
@@ -21,6 +22,7 @@ __all__ = [
     "__version__",
     "AnomalyError",
     "BackpropReport",
+    "CompositeCall",
     "Function",
     "GradcheckError",
     "GradcheckReport",
@@ -28,6 +30,7 @@ __all__ = [
     "as_tensor",
     "cat",
     "check_backprop",
+    "composite",
     "detect_anomaly",
     "draw",
     "enable_grad",

@@ -4,7 +4,7 @@
 user's forward again with one activation replaced by a *variant*: a function
 with the same values whose autodiff gradient is the mistaken one. The
 variants live in ``bug_patterns.py``; this module only intercepts the calls
-(``Tensor.relu`` and ``activations.relu`` alike), numbers them in call order,
+(``Tensor.relu`` and ``composites.relu`` alike), numbers them in call order,
 and remembers the user's line that made each one. ``nn.diagnose`` uses the same
 record to find dead ReLU units.
 
@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from . import activations, state
+from . import composites, state
 from .tensor import Tensor
 
 WATCHED = ("relu", "sigmoid", "tanh", "softmax", "log_softmax")
@@ -51,7 +51,7 @@ def watch_activations(mutation: Mutation | None = None) -> Iterator[list[Call]]:
     """Inside the block, record each watched activation call into the yielded list; apply ``mutation``."""
     calls: list[Call] = []
     originals = {name: getattr(Tensor, name) for name in WATCHED}
-    module_originals = {name: getattr(activations, name) for name in WATCHED if hasattr(activations, name)}
+    module_originals = {name: getattr(composites, name) for name in WATCHED if hasattr(composites, name)}
 
     def wrap(name: str) -> Callable[..., Tensor]:
         original = originals[name]
@@ -71,10 +71,10 @@ def watch_activations(mutation: Mutation | None = None) -> Iterator[list[Call]]:
         for name in WATCHED:
             setattr(Tensor, name, wrap(name))
         for name in module_originals:
-            setattr(activations, name, getattr(Tensor, name))
+            setattr(composites, name, getattr(Tensor, name))
         yield calls
     finally:
         for name, original in originals.items():
             setattr(Tensor, name, original)
         for name, original in module_originals.items():
-            setattr(activations, name, original)
+            setattr(composites, name, original)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .activation_calls import Variant
+from .composites import constant
 from .function import no_grad
 from .tensor import Tensor
 
@@ -196,10 +197,6 @@ def _gradient_of(expression: Callable[[Tensor], Tensor], at: np.ndarray) -> np.n
 # ---------------------------------------------------------------- variants of the forward
 
 
-def _constant(values: np.ndarray, like: Tensor) -> Tensor:
-    return Tensor(np.asarray(values), dtype=like.dtype)
-
-
 def _straight_through(value: Tensor, surrogate: Tensor) -> Tensor:
     """``value``'s numbers with ``surrogate``'s gradient: value + (surrogate - surrogate), one detached."""
     return value.detach() + (surrogate - surrogate.detach())
@@ -210,19 +207,19 @@ def _derivative_dropped(original: Variant, x: Tensor, *args: object) -> Tensor:
 
 
 def _relu_ge(original: Variant, x: Tensor) -> Tensor:
-    return _straight_through(original(x), x * _constant(x.data >= 0, x))
+    return _straight_through(original(x), x * constant(x, x.data >= 0))
 
 
 def _at_own_output(original: Variant, x: Tensor) -> Tensor:
     """f with gradient f'(f(x)): f evaluated at x + (f(x) - x), the shift held constant."""
     value = original(x)
-    return _straight_through(value, original(x + _constant(value.data - x.data, x)))
+    return _straight_through(value, original(x + constant(x, value.data - x.data)))
 
 
 def _sigmoid_of_one_minus(original: Variant, x: Tensor) -> Tensor:
     with no_grad():
         slope = (original(x) * original(1 - x)).data  # the mistaken expression, as a number per element
-    return _straight_through(original(x), x * _constant(slope, x))
+    return _straight_through(original(x), x * constant(x, slope))
 
 
 def _log_of_softmax(original: Variant, x: Tensor, axis: int = -1) -> Tensor:
@@ -230,12 +227,12 @@ def _log_of_softmax(original: Variant, x: Tensor, axis: int = -1) -> Tensor:
 
 
 def _log_softmax_batch_max(original: Variant, x: Tensor, axis: int = -1) -> Tensor:
-    shifted = x - _constant(np.max(x.data), x)
+    shifted = x - constant(x, np.max(x.data))
     return shifted - shifted.exp().sum(axis=axis, keepdims=True).log()
 
 
 def _softmax_with_batch_max(original: Variant, x: Tensor, axis: int = -1) -> Tensor:
-    e = (x - _constant(np.max(x.data), x)).exp()
+    e = (x - constant(x, np.max(x.data))).exp()
     return e / e.sum(axis=axis, keepdims=True)
 
 

@@ -50,14 +50,6 @@ def transpose(x: Tensor, *axes: Any) -> Tensor:
     return P.Permute.apply(x, axes=normalized)
 
 
-def flatten(x: Tensor, start_dim: int = 0) -> Tensor:
-    """Merge the axes from ``start_dim`` on into one: (N, 28, 28).flatten(1) -> (N, 784)."""
-    if not -max(x.ndim, 1) <= start_dim < max(x.ndim, 1):
-        raise ValueError(f"flatten: start_dim {start_dim} is out of range for shape {x.shape}")
-    start = start_dim % max(x.ndim, 1)
-    return reshape(x, *x.shape[:start], -1)
-
-
 def getitem(x: Tensor, index: Any) -> Tensor:
     """NumPy indexing: ints, slices, None, Ellipsis, integer arrays and boolean masks."""
     tensor_type = _tensor_type()

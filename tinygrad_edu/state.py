@@ -4,6 +4,7 @@
 - ``default_dtype``: the dtype floating data gets when none is asked for.
 - ``scope``: the stack of ``nn.Module`` objects whose forward is running,
   stored on each new tensor so the renderer can group operations by module.
+- ``composite``: the innermost composite call running (``records.composite``), stored on each new tensor.
 - ``record_source`` / ``anomaly_mode``: debugging aids that cost time, off by default.
 """
 
@@ -11,12 +12,17 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .records import CompositeCall
 
 grad_enabled: bool = True
 default_dtype: np.dtype = np.dtype(np.float32)
 scope: tuple[object, ...] = ()
+composite: CompositeCall | None = None
 record_source: bool = False
 anomaly_mode: bool = False
 

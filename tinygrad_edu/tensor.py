@@ -16,16 +16,16 @@ from __future__ import annotations
 import builtins
 import functools
 import itertools
-import math
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar, Union
 
 import numpy as np
 
-from . import activations, elementwise, reductions, shape_ops, state
+from . import composites, reductions, shape_ops, state
 from . import primitives as P
 from .autograd import run_backward
 from .function import Function
+from .records import CompositeCall
 from .rng import get_rng
 
 _next_sequence = itertools.count().__next__  # creation order of tensors: inputs before outputs
@@ -77,7 +77,7 @@ class Tensor:
     array([ 2., -4.], dtype=float32)
     """
 
-    __slots__ = ("data", "grad", "_requires_grad", "op", "name", "scope", "_sequence")
+    __slots__ = ("data", "grad", "_requires_grad", "op", "name", "scope", "composite", "_sequence")
     __array_ufunc__ = None  # numpy defers to us: np_array * tensor calls Tensor.__rmul__
     __hash__ = object.__hash__  # == builds a tensor, so hashing stays by identity
 
@@ -86,6 +86,7 @@ class Tensor:
     op: Function | None
     name: str | None
     scope: tuple[object, ...]
+    composite: CompositeCall | None
 
     def __init__(
         self, data: ArrayLike, requires_grad: bool = False, dtype: Any = None, name: str | None = None
@@ -98,6 +99,7 @@ class Tensor:
         self.op = None
         self.name = name
         self.scope = state.scope
+        self.composite = state.composite
         self._sequence = _next_sequence()  # backward visits tensors newest first (see autograd.py)
         self._requires_grad = False
         self.requires_grad = requires_grad
@@ -111,6 +113,7 @@ class Tensor:
         out.op = op
         out.name = None
         out.scope = state.scope
+        out.composite = state.composite
         out._sequence = _next_sequence()
         out._requires_grad = op is not None
         return out
@@ -308,7 +311,7 @@ class Tensor:
         return _matmul(self._operand(other, "matmul"), self)
 
     def __neg__(self) -> Tensor:
-        return elementwise.neg(self)
+        return composites.neg(self)
 
     def _compare(self, other: Any, compare: Any, op_name: str) -> Tensor:
         """Comparisons give boolean tensors outside the graph (they have no gradient)."""
@@ -361,26 +364,32 @@ class Tensor:
 
     # ------------------------------------------------------------ composites (forward expressions)
 
-    sqrt = elementwise.sqrt
-    abs = elementwise.abs
-    minimum = elementwise.minimum
-    clip = elementwise.clip
+    def where(self, condition: ArrayLike, other: ArrayLike) -> Tensor:
+        """``self`` where ``condition`` holds, else ``other`` (``torch.Tensor.where``); see ``where``."""
+        return where(condition, self, other)
 
-    relu = activations.relu
-    leaky_relu = activations.leaky_relu
-    sigmoid = activations.sigmoid
-    softmax = _dim_aliases(activations.softmax)
-    log_softmax = _dim_aliases(activations.log_softmax)
+    sqrt = composites.sqrt
+    abs = composites.abs
+    minimum = composites.minimum
+    clip = composites.clip
+
+    relu = composites.relu
+    leaky_relu = composites.leaky_relu
+    sigmoid = composites.sigmoid
+    softmax = _dim_aliases(composites.softmax)
+    log_softmax = _dim_aliases(composites.log_softmax)
 
     sum = _dim_aliases(reductions.sum)
-    mean = _dim_aliases(reductions.mean)
+    mean = _dim_aliases(composites.mean)
+    var = _dim_aliases(composites.var)
+    std = _dim_aliases(composites.std)
     max = _dim_aliases(reductions.max)
-    min = _dim_aliases(reductions.min)
-    logsumexp = _dim_aliases(reductions.logsumexp)
+    min = _dim_aliases(composites.min)
+    logsumexp = _dim_aliases(composites.logsumexp)
 
     reshape = shape_ops.reshape
     transpose = shape_ops.transpose
-    flatten = shape_ops.flatten
+    flatten = composites.flatten
 
     @property
     def T(self) -> Tensor:
@@ -415,7 +424,7 @@ class Tensor:
     # What a PyTorch or micrograd user types first, where it has an obvious meaning here. Each is an
     # expression of the methods above (no new derivatives). NumPy's names and semantics stay the
     # documented ones: ``axis=``/``keepdims=``, ``transpose`` as a permutation, ``max`` giving values only.
-    # (The reductions and softmaxes above take dim=/keepdim= through ``_dim_aliases`` too.)
+    # (The reductions, var/std and softmaxes above take dim=/keepdim= through ``_dim_aliases`` too.)
 
     @_dim_aliases
     def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
@@ -438,27 +447,6 @@ class Tensor:
         """Whether every element is nonzero (True), as a boolean tensor outside the graph."""
         axes = reductions.normalize_axis("all", axis, self.ndim)
         return Tensor._make(np.all(self.data, axis=axes, keepdims=keepdims), None)
-
-    @_dim_aliases
-    def var(self, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-        """Variance ``sum((x - mean)**2) / (count - ddof)``; NumPy's default ``ddof=0``.
-
-        PyTorch divides by ``count - 1`` by default: pass ``ddof=1`` for its value.
-        """
-        axes = reductions.normalize_axis("var", axis, self.ndim)
-        count = self.size if axes is None else math.prod(self.shape[a] for a in axes)
-        if count - ddof <= 0:
-            raise ValueError(
-                f"var: {count} value(s) per result with ddof={ddof} leaves no degrees of freedom "
-                f"(shape {self.shape}, axis {axis}); reduce over more values or lower ddof."
-            )
-        deviation = self - self.mean(axis=axes, keepdims=True)
-        return (deviation * deviation).sum(axis=axes, keepdims=keepdims) * (1.0 / (count - ddof))
-
-    @_dim_aliases
-    def std(self, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-        """Standard deviation, the square root of ``var`` (same ``ddof=0`` default as NumPy)."""
-        return self.var(axis=axis, keepdims=keepdims, ddof=ddof).sqrt()
 
     def clone(self) -> Tensor:
         """A copy of the values; in the graph (gradients flow back to ``self``) when ``self`` is."""

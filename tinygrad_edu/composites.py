@@ -1,0 +1,198 @@
+"""Every composite of the engine: a forward expression of primitives, with no derivative written here.
+
+Each function below is differentiated by the chain rule through the
+primitives it calls, so the classic hand-derived mistakes (relu' evaluated at
+the activation, ``s(z) * s(1 - z)``, a softmax normalised over the whole batch)
+cannot happen. Each is marked ``@composite``: the tensors it creates remember
+the call (name, inputs, options), so drawings show ``sigmoid`` as one node and
+messages can say "in softmax".
+
+Composites use only the Tensor's public methods, plus ``constant``: the one way
+to bring values computed from the data into the graph as a constant (a ReLU
+mask, a row max). A constant has no gradient, so each use says why the exact
+derivative is still right.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .records import composite
+from .reductions import Axis, check_not_empty, normalize_axis
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+
+def constant(like: Tensor, values: Any) -> Tensor:
+    """``values`` as a tensor outside the graph, with ``like``'s dtype (a mask, a slope, a shift)."""
+    return type(like)._make(np.asarray(values, dtype=like.dtype), None)
+
+
+def _as_operand(like: Tensor, other: Any) -> Tensor:
+    """A Tensor stays as it is; a number or an array becomes a constant of ``like``'s dtype."""
+    return other if isinstance(other, type(like)) else constant(like, other)
+
+
+# ---------------------------------------------------------------- elementwise
+
+
+def neg(x: Tensor) -> Tensor:
+    """-x, as x * -1 (not recorded as a composite: it is one primitive)."""
+    return x * -1
+
+
+@composite
+def sqrt(x: Tensor) -> Tensor:
+    """x ** 0.5 (its derivative is infinite at 0; a zero upstream gradient stays 0)."""
+    return x**0.5
+
+
+@composite
+def abs(x: Tensor) -> Tensor:
+    """|x| = x * sign(x); the sign is a constant, so abs'(x) = sign(x) and abs'(0) = 0, as in PyTorch."""
+    return x * constant(x, np.sign(x.data))
+
+
+@composite
+def minimum(x: Tensor, other: Any) -> Tensor:
+    """Elementwise minimum: min(a, b) = -max(-a, -b) (ties split the gradient in half)."""
+    return -((-x).maximum(-_as_operand(x, other)))
+
+
+@composite
+def clip(x: Tensor, lo: float | None = None, hi: float | None = None) -> Tensor:
+    """Clamp to [lo, hi]. Gradient 1 inside the interval (ends included), 0 outside, as in PyTorch.
+
+    The clipped values are a constant: outside the interval the output does not
+    depend on x, so its derivative there is 0.
+    """
+    if lo is None and hi is None:
+        raise ValueError("clip: give at least one of lo and hi")
+    if lo is not None and hi is not None and lo > hi:
+        raise ValueError(f"clip: lo={lo} is greater than hi={hi}")
+    inside = np.ones(x.shape, dtype=bool)
+    if lo is not None:
+        inside &= x.data >= lo
+    if hi is not None:
+        inside &= x.data <= hi
+    return x.where(inside, constant(x, np.clip(x.data, lo, hi)))
+
+
+# ---------------------------------------------------------------- activations
+
+
+@composite
+def relu(x: Tensor) -> Tensor:
+    """max(x, 0) written as x * (x > 0): the mask is a constant, so relu' is the mask, and relu'(0) = 0."""
+    return x * constant(x, x.data > 0)
+
+
+@composite
+def leaky_relu(x: Tensor, slope: float = 0.01) -> Tensor:
+    """x for x > 0, slope * x otherwise: x times a constant per-element slope (slope at 0, as PyTorch)."""
+    return x * constant(x, np.where(x.data > 0, 1.0, slope))
+
+
+@composite
+def sigmoid(x: Tensor) -> Tensor:
+    """1 / (1 + exp(-x)), computed as (1 + tanh(x / 2)) / 2: the same function, never overflows."""
+    return (x * 0.5).tanh() * 0.5 + 0.5
+
+
+@composite
+def softmax(x: Tensor, axis: int = -1) -> Tensor:
+    """exp(x) / sum(exp(x)) along ``axis``, each row shifted by its own max so exp never overflows."""
+    shifted = x - _row_max(x, axis, "softmax")
+    e = shifted.exp()
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+@composite
+def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
+    """x - logsumexp(x) along ``axis``: finite for any finite input (no log of an underflowed 0)."""
+    shifted = x - _row_max(x, axis, "log_softmax")
+    return shifted - shifted.exp().sum(axis=axis, keepdims=True).log()
+
+
+def _row_max(x: Tensor, axis: int, op_name: str) -> Tensor:
+    """Each row's max, as a constant: softmax does not change when a row is shifted, so the shift
+    needs no gradient (and non-finite maxima, e.g. an all -inf row, are replaced by 0)."""
+    normalize_axis(op_name, axis, x.ndim)  # a clear error for a bad axis
+    row_max = np.maximum.reduce(x.data, axis=axis, keepdims=True)
+    if not math.isfinite(np.add.reduce(row_max, axis=None)):  # rare: fix only when some max is inf or NaN
+        row_max = np.where(np.isfinite(row_max), row_max, 0)
+    return constant(x, row_max)
+
+
+# ---------------------------------------------------------------- reductions
+
+
+@composite
+def mean(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    """Mean over ``axis``: the sum times 1/count."""
+    axes = normalize_axis("mean", axis, x.ndim)
+    count = x.size if axes is None else math.prod(x.shape[a] for a in axes)
+    if count == 0:
+        raise ValueError(f"mean: cannot average over an empty axis (shape {x.shape}, axis {axis})")
+    return x.sum(axis=axes, keepdims=keepdims) * (1.0 / count)
+
+
+@composite
+def min(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    """Minimum over ``axis``: -max(-x)."""
+    check_not_empty("min", x, axis)
+    return -((-x).max(axis=axis, keepdims=keepdims))
+
+
+@composite
+def logsumexp(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    """log(sum(exp(x))) over ``axis``, shifted by the max so it never overflows.
+
+    The shift m is a constant: log(sum(exp(x - m))) + m equals the unshifted
+    value for any m, so its gradient (softmax of x) does not depend on m.
+    """
+    axes = normalize_axis("logsumexp", axis, x.ndim)
+    check_not_empty("logsumexp", x, axis)
+    shift = np.max(x.data, axis=axes, keepdims=True)
+    shift_t = constant(x, np.where(np.isfinite(shift), shift, 0))
+    out = (x - shift_t).exp().sum(axis=axes, keepdims=True).log() + shift_t
+    if keepdims:
+        return out
+    kept = () if axes is None else tuple(n for i, n in enumerate(x.shape) if i not in axes)
+    return out.reshape(kept)
+
+
+@composite
+def var(x: Tensor, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+    """Variance over ``axis``: mean of squared deviations, divided by (count - ddof) (NumPy's ddof=0 default)."""
+    axes = normalize_axis("var", axis, x.ndim)
+    count = x.size if axes is None else math.prod(x.shape[a] for a in axes)
+    if count - ddof <= 0:
+        raise ValueError(
+            f"var: {count} element(s) along axis {axis} with ddof={ddof} leave no degrees of freedom; "
+            f"use ddof=0 or reduce over more elements."
+        )
+    deviation = x - x.mean(axis=axes, keepdims=True)
+    return (deviation * deviation).sum(axis=axes, keepdims=keepdims) * (1.0 / (count - ddof))
+
+
+@composite
+def std(x: Tensor, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+    """Standard deviation: the square root of ``var`` (NumPy's ddof=0 default)."""
+    return var(x, axis=axis, keepdims=keepdims, ddof=ddof) ** 0.5
+
+
+# ---------------------------------------------------------------- shape
+
+
+def flatten(x: Tensor, start_dim: int = 0) -> Tensor:
+    """Merge the axes from ``start_dim`` on into one: (N, 28, 28).flatten(1) -> (N, 784). One reshape."""
+    ndim = builtins.max(x.ndim, 1)
+    if not -ndim <= start_dim < ndim:
+        raise ValueError(f"flatten: start_dim {start_dim} is out of range for shape {x.shape}")
+    return x.reshape(*x.shape[: start_dim % ndim], -1)
