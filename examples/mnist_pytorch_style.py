@@ -159,7 +159,7 @@ def load_checkpoint(
     for name, value in arrays.items():
         if name.startswith("optimizer/"):
             _, index, key = name.split("/")
-            state.setdefault(int(index), {})[key] = int(value) if key == "step" else value
+            state.setdefault(int(index), {})[key] = value
     optimizer.load_state_dict({"state": state, "param_groups": settings["param_groups"]})
     scheduler.load_state_dict(settings["scheduler"])
     return int(settings["epoch"])

@@ -215,18 +215,18 @@ class Optimizer:
             if not 0 <= number < len(params):
                 raise ValueError(f"{owner}.load_state_dict: state for parameter {key}, but there are {len(params)}")
             param = params[number]
-            entry = {}
+            entry: dict[str, Any] = {}
             for name, value in saved.items():
-                if isinstance(value, np.ndarray) or name != "step":
-                    value = np.array(value, dtype=param.dtype)
-                    if value.shape != param.shape:
-                        raise ValueError(
-                            f"{owner}.load_state_dict: {name} of {self._names[param]} has shape "
-                            f"{value.shape}, the parameter {param.shape}"
-                        )
-                else:
-                    value = int(value)
-                entry[name] = value
+                if name == "step":  # a count, also when it comes back from a file as a 0-d array
+                    entry[name] = int(value)
+                    continue
+                array = np.array(value, dtype=param.dtype)
+                if array.shape != param.shape:
+                    raise ValueError(
+                        f"{owner}.load_state_dict: {name} of {self._names[param]} has shape "
+                        f"{array.shape}, the parameter {param.shape}"
+                    )
+                entry[name] = array
             new_state[param] = entry
         settings = []
         for group in groups:
