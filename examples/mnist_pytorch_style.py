@@ -58,9 +58,9 @@ class Result:
     epochs_run: int  # in this call (fewer than asked when resuming)
 
 
-def load_mnist(data_dir: str | None, limit: int | None) -> tuple[TensorDataset, TensorDataset]:
-    """Train and test sets as floats in [0, 1], standardized with the training pixels' mean and std."""
-    x_train, y_train, x_test, y_test = nn.datasets.mnist(root=data_dir)
+def load_mnist(data_dir: str | None, limit: int | None, download: bool = True) -> tuple[TensorDataset, TensorDataset]:
+    """Train and test sets, standardized with the training pixels' mean and std."""
+    x_train, y_train, x_test, y_test = nn.datasets.mnist(root=data_dir, download=download)
     if limit is not None:
         x_train, y_train = x_train[:limit], y_train[:limit]
     train = nn.data.scale_pixels(x_train)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nn.datasets import MNISTNotFoundError, mnist
+from nn.datasets import MNISTNotFoundError
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "mnist_pytorch_style.py"
 
@@ -29,10 +29,9 @@ example = load_example()
 def small_mnist():
     """6,000 training images (of 60,000) and the full test set; skipped without the real data."""
     try:
-        mnist(download=False)
+        return example.load_mnist(None, limit=6000, download=False)
     except MNISTNotFoundError as error:
         pytest.skip(f"real MNIST not found (set TINYGRAD_EDU_DATA): {str(error).splitlines()[0]}")
-    return example.load_mnist(None, limit=6000)
 
 
 def test_one_short_epoch_learns_the_digits(small_mnist) -> None:
