@@ -104,6 +104,8 @@ def test_astype_of_a_graph_tensor_is_an_error_not_a_silent_cut() -> None:
 def test_astype_to_a_non_number_is_a_clear_error() -> None:
     with pytest.raises(TypeError, match="astype"):
         Tensor([1, 2]).astype(str)
+    with pytest.raises(TypeError, match="'float33' is not a dtype"):
+        Tensor([1, 2]).astype("float33")
 
 
 # ---------------------------------------------------------------- view / unsqueeze / squeeze / flatten / permute

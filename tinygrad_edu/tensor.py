@@ -461,7 +461,10 @@ class Tensor:
         error instead of a silent cut. Create floating tensors in the dtype you need (``dtype=``,
         ``set_default_dtype``), or ``.detach()`` first when no gradient is wanted.
         """
-        target = np.dtype(dtype)
+        try:
+            target = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"astype: {dtype!r} is not a dtype; use e.g. numpy.float32 or numpy.int64") from None
         if target == self.dtype:
             return self
         if self.requires_grad and state.grad_enabled:
