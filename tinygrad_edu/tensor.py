@@ -59,7 +59,6 @@ class Tensor:
     """
 
     __slots__ = ("data", "grad", "_requires_grad", "op", "name", "scope", "composite", "_sequence")
-    __array_ufunc__ = None  # numpy defers to us: np_array * tensor calls Tensor.__rmul__
     __hash__ = object.__hash__  # == builds a tensor, so hashing stays by identity
 
     data: np.ndarray
@@ -168,6 +167,30 @@ class Tensor:
 
     def tolist(self) -> Any:
         return self.data.tolist()
+
+    # NumPy's override protocols: np.exp(t), np.sum(t, axis=1), array * t build the graph (numpy_dispatch.py).
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        from .numpy_dispatch import array_ufunc
+
+        return array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        from .numpy_dispatch import array_function
+
+        return array_function(func, args, kwargs)
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        """``np.asarray(t)``: the values if ``t`` does not require grad, else a TypeError (it would drop the graph)."""
+        from .numpy_dispatch import to_array
+
+        return to_array(self, dtype, copy)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        """``t[index] = value`` on a tensor outside any graph; refused on one that requires grad."""
+        from .numpy_dispatch import set_item
+
+        set_item(self, index, value)
 
     def detach(self) -> Tensor:
         """The same values, outside the graph: no gradient flows through the result."""
@@ -289,6 +312,12 @@ class Tensor:
 
     def __rmatmul__(self, other: ArrayLike) -> Tensor:
         return _matmul(self._operand(other, "matmul"), self)
+
+    def dot(self, other: ArrayLike) -> Tensor:
+        """``numpy.dot``: scalar product, inner product of vectors, else ``self @ other`` (other at most 2-D)."""
+        from .numpy_dispatch import dot
+
+        return dot(self, other)
 
     def __neg__(self) -> Tensor:
         return composites.neg(self)
