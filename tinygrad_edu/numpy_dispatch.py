@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import linecache
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -99,21 +100,18 @@ def to_array(tensor: Tensor, dtype: Any = None, copy: bool | None = None) -> np.
 
 
 def set_item(tensor: Tensor, index: Any, value: Any) -> None:
-    """``tensor[index] = value``: allowed on a tensor outside any graph, refused where it would corrupt a gradient."""
+    """``tensor[index] = value``: refused, so that no write can change values a backward pass relies on."""
     if tensor.requires_grad:
         raise RuntimeError(
             f"cannot write into a Tensor that requires grad (tensor[...] = value, shape {tensor.shape}): "
             f"backward needs the values it had when it was used. Build a new tensor instead, e.g. "
             f"a = np.where(a < 0, 0, a) or a = a * (a > 0) instead of a[a < 0] = 0."
         )
-    if isinstance(value, Tensor) and value.requires_grad:
-        raise RuntimeError(
-            "cannot write a Tensor that requires grad into a tensor outside the graph (tensor[...] = t): "
-            "its gradient would be lost. Build the result with np.where, np.concatenate or np.insert."
-        )
-    parts = index if isinstance(index, tuple) else (index,)
-    converted = tuple(p.data if isinstance(p, Tensor) else p for p in parts)
-    tensor.data[converted if isinstance(index, tuple) else converted[0]] = _data(value)
+    raise RuntimeError(
+        f"cannot write into a Tensor (tensor[...] = value, shape {tensor.shape}): an operation may have "
+        f"saved its values for backward. Build a new tensor (np.where, np.insert, np.concatenate), or "
+        f"write into a copy of its values: values = t.numpy().copy(); values[...] = ...; Tensor(values)."
+    )
 
 
 # ---------------------------------------------------------------- ufuncs
@@ -272,11 +270,8 @@ def _clip(a: Any, a_min: Any = _NO, a_max: Any = _NO, out: Any = None, *, min: A
     _check_out("np.clip", out)
     low = None if a_min is _NO and min is _NO else (min if a_min is _NO else a_min)
     high = None if a_max is _NO and max is _NO else (max if a_max is _NO else a_max)
-    bounds_are_numbers = all(b is None or isinstance(b, (int, float, np.number)) for b in (low, high))
-    if bounds_are_numbers and not isinstance(a, Tensor):
-        a = as_tensor(a, next(b for b in (low, high) if isinstance(b, Tensor)))
-    if bounds_are_numbers:
-        return as_tensor(a).clip(low, high)
+    if all(b is None or isinstance(b, (int, float, np.number)) for b in (low, high)):
+        return as_tensor(a).clip(low, high)  # a is the Tensor: NumPy dispatched on it
     out = as_tensor(a, low if isinstance(low, Tensor) else high if isinstance(high, Tensor) else None)
     if low is not None:
         out = UFUNCS[np.maximum](out, low)
@@ -289,15 +284,12 @@ def _nan_to_num(x: Any, copy: bool = True, nan: float = 0.0, posinf: Any = None,
     return composites.nan_to_num(as_tensor(x), nan=nan, posinf=posinf, neginf=neginf)
 
 
-def _filled_like(fill: float) -> Callable[..., Tensor]:
-    """zeros_like / ones_like: a constant tensor (no gradient) of the same shape and dtype."""
-
-    def filled(a: Any, dtype: Any = None, order: str = "K", subok: bool = True, shape: Any = None, *,
-               device: Any = None) -> Tensor:
-        values = np.full(_data(a).shape if shape is None else shape, fill, dtype=dtype or _data(a).dtype)
-        return Tensor._make(values, None)
-
-    return filled
+def _filled_like(a: Any, fill_value: Any, dtype: Any = None, order: str = "K", subok: bool = True,
+                 shape: Any = None, *, device: Any = None) -> Tensor:
+    """zeros_like / ones_like / full_like / empty_like: a constant tensor (no gradient) shaped like ``a``."""
+    shape = _data(a).shape if shape is None else shape
+    values = np.full(shape, _data(fill_value), dtype=_data(a).dtype if dtype is None else dtype)
+    return Tensor._make(values, None)
 
 
 # ---------------------------------------------------------------- functions: shape
@@ -364,6 +356,12 @@ def _insert(arr: Any, obj: Any, values: Any, axis: Any = None) -> Tensor:
     return shape_ops.cat([arr_t.reshape(-1), values_t.reshape(-1)], axis=0)[layout]
 
 
+def _append(arr: Any, values: Any, axis: Any = None) -> Tensor:
+    """``np.append``: both flattened and joined (axis=None), else joined along ``axis``."""
+    items = _tensors([arr, values])
+    return _concatenate([t.reshape(-1) for t in items] if axis is None else items, axis=0 if axis is None else axis)
+
+
 def _delete(arr: Any, obj: Any, axis: Any = None) -> Tensor:
     """``np.delete`` as a gather of the kept elements (NumPy computes which, on element numbers)."""
     x = as_tensor(arr)
@@ -393,8 +391,10 @@ FUNCTIONS: dict[Callable[..., Any], Callable[..., Any]] = {
     np.where: _where,
     np.clip: _clip,
     np.nan_to_num: _nan_to_num,
-    np.zeros_like: _filled_like(0),
-    np.ones_like: _filled_like(1),
+    np.zeros_like: lambda a, *args, **kwargs: _filled_like(a, 0, *args, **kwargs),
+    np.ones_like: lambda a, *args, **kwargs: _filled_like(a, 1, *args, **kwargs),
+    np.empty_like: lambda a, *args, **kwargs: _filled_like(a, 0, *args, **kwargs),
+    np.full_like: _filled_like,
     np.reshape: _reshape,
     np.transpose: _transpose,
     np.expand_dims: _expand_dims,
@@ -405,6 +405,8 @@ FUNCTIONS: dict[Callable[..., Any], Callable[..., Any]] = {
     np.vstack: _vstack,
     np.insert: _insert,
     np.delete: _delete,
+    np.append: _append,
+    np.ravel: lambda a, order="C": _reshape(a, -1, order),
     np.copy: lambda a, order="K", subok=False: _copy(a),
     np.shape: lambda a: _data(a).shape,
     np.ndim: lambda a: _data(a).ndim,
@@ -502,10 +504,8 @@ def _defaults_only(name: str, **given: Any) -> None:
     """Options we do not support must be left out (None or NumPy's "not given")."""
     for key, value in given.items():
         if value is not _NO and value is not None:
-            raise TypeError(
-                f"{name}(..., {key}={value!r}) is not supported on Tensors; leave {key} out "
-                f"(for another dtype convert the values: t.detach().numpy().astype(...))."
-            )
+            hint = " (for another dtype convert the values: t.detach().numpy().astype(...))" if key == "dtype" else ""
+            raise TypeError(f"{name}(..., {key}={value!r}) is not supported on Tensors; leave {key} out{hint}.")
 
 
 _ALTERNATIVES = {  # what to write instead, for the functions people reach for most
@@ -554,8 +554,6 @@ def _at_user_line() -> str:
         frame = frame.f_back
     if frame is None:
         return ""
-    import linecache
-
     code = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
     return f" (at {frame.f_code.co_filename}:{frame.f_lineno}: {code})"
 

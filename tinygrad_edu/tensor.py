@@ -187,7 +187,7 @@ class Tensor:
         return to_array(self, dtype, copy)
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        """``t[index] = value`` on a tensor outside any graph; refused on one that requires grad."""
+        """``t[index] = value`` is refused with a clear error: backward may need the old values."""
         from .numpy_dispatch import set_item
 
         set_item(self, index, value)
