@@ -464,6 +464,21 @@ def test_unsupported_calls_are_type_errors_naming_the_function(call, message):
         call(Tensor(np.ones((2, 2)), requires_grad=True))
 
 
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda t: np.squeeze(t, axis=0), ValueError, r"np.squeeze on a Tensor of shape \(2, 3\): cannot select"),
+        (lambda t: np.insert(t, 7, 1, axis=1), IndexError, r"np.insert on a Tensor of shape \(2, 3\): index 7"),
+        (lambda t: np.delete(t, 3, axis=0), IndexError, r"np.delete on a Tensor of shape \(2, 3\)"),
+        (lambda t: np.sum(t, axis=2), ValueError, "sum: axis 2 is out of range"),
+        (lambda t: np.dot(t, np.ones((2, 2))), ValueError, r"matmul: shapes \(2, 3\) and \(2, 2\) do not fit"),
+    ],
+)
+def test_bad_arguments_name_the_function_and_the_shape(call, error, message):
+    with pytest.raises(error, match=message):
+        call(Tensor(np.ones((2, 3)), requires_grad=True))
+
+
 def test_adding_a_tensor_into_a_plain_array_in_place_is_refused():
     total = np.zeros((2, 2))
     with pytest.raises(TypeError, match=r"array \+= tensor"):

@@ -40,6 +40,9 @@ _NO = getattr(np, "_NoValue", object())  # NumPy's "argument not given" marker
 
 def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """``np.<ufunc>(...)`` with a Tensor among the inputs or in ``out=``."""
+    handler = UFUNCS.get(ufunc)
+    if handler is not None and not kwargs and method == "__call__":  # the common case, quickly
+        return handler(*inputs)
     name = f"np.{ufunc.__name__}"
     if method != "__call__":
         raise TypeError(
@@ -51,7 +54,6 @@ def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: d
         default = _UFUNC_DEFAULTS.get(key, _NO)
         if not (value is default or (isinstance(value, str) and value == default)):
             raise TypeError(f"{name}(..., {key}={value!r}) is not supported on Tensors; leave {key} out.")
-    handler = UFUNCS.get(ufunc)
     if handler is None:
         raise TypeError(_unsupported_message(name))
     return handler(*inputs)
@@ -305,14 +307,15 @@ def _transpose(a: Any, axes: Any = None) -> Tensor:
 
 
 def _expand_dims(a: Any, axis: Any) -> Tensor:
+    """A reshape to the shape NumPy's own expand_dims gives (on a stand-in array of no memory)."""
     x = as_tensor(a)
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
-    return x.reshape(np.expand_dims(np.empty(x.shape, dtype=bool), axes).shape)
+    return x.reshape(_layout("np.expand_dims", x, lambda: np.expand_dims(np.broadcast_to(False, x.shape), axis)).shape)
 
 
 def _squeeze(a: Any, axis: Any = None) -> Tensor:
+    """A reshape to the shape NumPy's own squeeze gives (NumPy also checks that the axis has size 1)."""
     x = as_tensor(a)
-    return x.reshape(np.squeeze(np.empty(x.shape, dtype=bool), axis).shape)  # NumPy checks the axis
+    return x.reshape(_layout("np.squeeze", x, lambda: np.squeeze(np.broadcast_to(False, x.shape), axis)).shape)
 
 
 def _concatenate(arrays: Sequence[Any], axis: Any = 0, out: Any = None, dtype: Any = None,
@@ -352,7 +355,7 @@ def _insert(arr: Any, obj: Any, values: Any, axis: Any = None) -> Tensor:
     arr_t, values_t = _pair(arr, values)
     numbers = np.arange(arr_t.size).reshape(arr_t.shape)
     value_numbers = np.arange(arr_t.size, arr_t.size + values_t.size).reshape(values_t.shape)
-    layout = np.insert(numbers, _data(obj), value_numbers, axis=axis)
+    layout = _layout("np.insert", arr_t, lambda: np.insert(numbers, _data(obj), value_numbers, axis=axis))
     return shape_ops.cat([arr_t.reshape(-1), values_t.reshape(-1)], axis=0)[layout]
 
 
@@ -365,7 +368,7 @@ def _append(arr: Any, values: Any, axis: Any = None) -> Tensor:
 def _delete(arr: Any, obj: Any, axis: Any = None) -> Tensor:
     """``np.delete`` as a gather of the kept elements (NumPy computes which, on element numbers)."""
     x = as_tensor(arr)
-    layout = np.delete(np.arange(x.size).reshape(x.shape), _data(obj), axis=axis)
+    layout = _layout("np.delete", x, lambda: np.delete(np.arange(x.size).reshape(x.shape), _data(obj), axis=axis))
     return x.reshape(-1)[layout]
 
 
@@ -480,6 +483,14 @@ def _pair(a: Any, b: Any) -> tuple[Tensor, Tensor]:
 def _tensors(items: Sequence[Any]) -> list[Tensor]:
     like = next((x for x in items if isinstance(x, Tensor)), None)
     return [as_tensor(x, like) for x in items]
+
+
+def _layout(name: str, x: Tensor, compute: Callable[[], np.ndarray]) -> np.ndarray:
+    """NumPy's own shape logic on stand-in arrays; its errors get the function's name and the tensor's shape."""
+    try:
+        return compute()
+    except (ValueError, IndexError) as error:
+        raise type(error)(f"{name} on a Tensor of shape {x.shape}: {error}") from None
 
 
 def _check_out(name: str, out: Any) -> None:

@@ -13,6 +13,7 @@ functions of primitives, kept in their own modules and attached here as methods.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Sequence
 from typing import Any, Union
@@ -171,26 +172,18 @@ class Tensor:
     # NumPy's override protocols: np.exp(t), np.sum(t, axis=1), array * t build the graph (numpy_dispatch.py).
 
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        from .numpy_dispatch import array_ufunc
-
-        return array_ufunc(ufunc, method, inputs, kwargs)
+        return _numpy_dispatch().array_ufunc(ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
-        from .numpy_dispatch import array_function
-
-        return array_function(func, args, kwargs)
+        return _numpy_dispatch().array_function(func, args, kwargs)
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         """``np.asarray(t)``: the values if ``t`` does not require grad, else a TypeError (it would drop the graph)."""
-        from .numpy_dispatch import to_array
-
-        return to_array(self, dtype, copy)
+        return _numpy_dispatch().to_array(self, dtype, copy)
 
     def __setitem__(self, index: Any, value: Any) -> None:
         """``t[index] = value`` is refused with a clear error: backward may need the old values."""
-        from .numpy_dispatch import set_item
-
-        set_item(self, index, value)
+        _numpy_dispatch().set_item(self, index, value)
 
     def detach(self) -> Tensor:
         """The same values, outside the graph: no gradient flows through the result."""
@@ -315,9 +308,7 @@ class Tensor:
 
     def dot(self, other: ArrayLike) -> Tensor:
         """``numpy.dot``: scalar product, inner product of vectors, else ``self @ other`` (other at most 2-D)."""
-        from .numpy_dispatch import dot
-
-        return dot(self, other)
+        return _numpy_dispatch().dot(self, other)
 
     def __neg__(self) -> Tensor:
         return composites.neg(self)
@@ -533,6 +524,14 @@ def _matmul(a: Tensor, b: Tensor) -> Tensor:
             f"one ({inner_b}). Check the order of the operands or whether one needs .T."
         )
     return P.MatMul.apply(a, b)
+
+
+@functools.cache
+def _numpy_dispatch() -> Any:
+    """The module behind the NumPy hooks (imported late: it imports this module)."""
+    from . import numpy_dispatch
+
+    return numpy_dispatch
 
 
 def _check_broadcast(op_name: str, *shapes: tuple[int, ...]) -> None:
