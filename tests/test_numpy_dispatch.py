@@ -505,6 +505,28 @@ def test_writing_into_a_constant_tensor_is_refused_too():
     np.testing.assert_array_equal(w.grad, [2.0, 3.0])
 
 
+def test_options_at_their_defaults_are_accepted():
+    t = Tensor(values((2, 3), 0), requires_grad=True)
+    np.testing.assert_allclose(np.sum(t, where=True, out=None).data, np.sum(t.data), rtol=1e-6)
+    np.testing.assert_allclose(np.exp(t, out=None, casting="same_kind").data, np.exp(t.data), rtol=1e-6)
+
+
+def test_new_composites_are_recorded_with_their_options():
+    from tinygrad_edu.autograd import topological_order
+
+    x = Tensor(values((2, 3), 0), requires_grad=True)
+    cases = [
+        (np.linalg.norm(x, ord=1, axis=1), "norm(ord=1, axis=1, keepdims=False)"),
+        (np.logaddexp(x, 0.5), "logaddexp(other=0.5)"),
+        (np.nan_to_num(x), "nan_to_num(nan=0.0, posinf=None, neginf=None)"),
+        (np.expm1(x), "expm1"),
+        (np.log1p(np.abs(x)), "log1p"),
+    ]
+    for out, label in cases:
+        assert out.composite.label() == label
+        assert all(t.op is None or type(t.op) in tg.PRIMITIVES for t in topological_order(out))
+
+
 def test_dispatch_records_the_graph_through_primitives_and_composites():
     x = Tensor(values((2, 3), 0), requires_grad=True)
     assert np.sum(x).op.name == "sum"

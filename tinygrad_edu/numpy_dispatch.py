@@ -512,9 +512,9 @@ def _check_out(name: str, out: Any) -> None:
 
 
 def _defaults_only(name: str, **given: Any) -> None:
-    """Options we do not support must be left out (None or NumPy's "not given")."""
+    """Options we do not support must be left out (None, NumPy's "not given", or where=True)."""
     for key, value in given.items():
-        if value is not _NO and value is not None:
+        if value is not _NO and value is not None and not (key == "where" and value is True):
             hint = " (for another dtype convert the values: t.detach().numpy().astype(...))" if key == "dtype" else ""
             raise TypeError(f"{name}(..., {key}={value!r}) is not supported on Tensors; leave {key} out{hint}.")
 
