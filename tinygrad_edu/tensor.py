@@ -78,7 +78,6 @@ class Tensor:
     """
 
     __slots__ = ("data", "grad", "_requires_grad", "op", "name", "scope", "composite", "_sequence")
-    __array_ufunc__ = None  # numpy defers to us: np_array * tensor calls Tensor.__rmul__
     __hash__ = object.__hash__  # == builds a tensor, so hashing stays by identity
 
     data: np.ndarray
@@ -183,6 +182,22 @@ class Tensor:
 
     def tolist(self) -> Any:
         return self.data.tolist()
+
+    # NumPy's override protocols: np.exp(t), np.sum(t, axis=1), array * t build the graph (numpy_dispatch.py).
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        return _numpy_dispatch().array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        return _numpy_dispatch().array_function(func, args, kwargs)
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        """``np.asarray(t)``: the values if ``t`` does not require grad, else a TypeError (it would drop the graph)."""
+        return _numpy_dispatch().to_array(self, dtype, copy)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        """``t[index] = value`` is refused with a clear error: backward may need the old values."""
+        _numpy_dispatch().set_item(self, index, value)
 
     def detach(self) -> Tensor:
         """The same values, outside the graph: no gradient flows through the result."""
@@ -304,6 +319,10 @@ class Tensor:
 
     def __rmatmul__(self, other: ArrayLike) -> Tensor:
         return _matmul(self._operand(other, "matmul"), self)
+
+    def dot(self, other: ArrayLike) -> Tensor:
+        """``numpy.dot``: scalar product, inner product of vectors, else ``self @ other`` (other at most 2-D)."""
+        return _numpy_dispatch().dot(self, other)
 
     def __neg__(self) -> Tensor:
         return composites.neg(self)
@@ -731,6 +750,14 @@ def _matmul(a: Tensor, b: Tensor) -> Tensor:
             f"one ({inner_b}). Check the order of the operands or whether one needs .T."
         )
     return P.MatMul.apply(a, b)
+
+
+@functools.cache
+def _numpy_dispatch() -> Any:
+    """The module behind the NumPy hooks (imported late: it imports this module)."""
+    from . import numpy_dispatch
+
+    return numpy_dispatch
 
 
 def _check_broadcast(op_name: str, *shapes: tuple[int, ...]) -> None:
