@@ -96,6 +96,7 @@ rng = np.random.default_rng(0)
 # Arguments beyond the first tensor, for composites that need them (a missing entry fails the test below).
 EXTRA_ARGUMENTS: dict[str, Callable[[tuple[int, ...]], tuple[Any, ...]]] = {
     "minimum": lambda shape: (Tensor(rng.standard_normal(shape), requires_grad=True),),
+    "logaddexp": lambda shape: (Tensor(rng.standard_normal(shape), requires_grad=True),),
     "clip": lambda shape: (-0.5, 0.5),
     "mse_loss": lambda shape: (rng.standard_normal(shape),),
     "binary_cross_entropy_with_logits": lambda shape: (rng.random(shape),),
@@ -107,7 +108,7 @@ EXTRA_ARGUMENTS: dict[str, Callable[[tuple[int, ...]], tuple[Any, ...]]] = {
 CLASS_SHAPES = [(1, 3), (4, 2), (5, 7)]  # (N, C): logits or log-probabilities of N samples
 SHAPES: dict[str, list[tuple[int, ...]]] = {"cross_entropy": CLASS_SHAPES, "nll_loss": CLASS_SHAPES}
 DEFAULT_SHAPES = [(5,), (3, 4), (2, 3, 2)]
-POSITIVE_INPUTS = {"sqrt"}  # defined (and differentiable) for x > 0 only
+POSITIVE_INPUTS = {"sqrt", "log1p"}  # defined (and differentiable) for x > 0 (log1p: x > -1) only
 PROBABILITY_INPUTS = {"binary_cross_entropy"}  # defined for 0 < p < 1 only
 
 

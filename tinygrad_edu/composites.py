@@ -32,7 +32,11 @@ if TYPE_CHECKING:
     from .tensor import Tensor
 
 
-DATA_CONSTANTS = frozenset({"abs", "clip", "softmax", "log_softmax", "logsumexp", "binary_cross_entropy_with_logits"})
+DATA_CONSTANTS = frozenset({
+    "abs", "clip", "nan_to_num",  # a sign; the replacement values where the output ignores x
+    "softmax", "log_softmax", "logsumexp", "logaddexp", "binary_cross_entropy_with_logits",  # a shift m
+    "log1p", "expm1",  # NumPy's rounding correction of log(1 + x), exp(x) - 1
+})  # fmt: skip
 """The composites allowed to build constants from their inputs' values (see the module docstring)."""
 
 

@@ -755,7 +755,7 @@ def _matmul(a: Tensor, b: Tensor) -> Tensor:
 @functools.cache
 def _numpy_dispatch() -> Any:
     """The module behind the NumPy hooks (imported late: it imports this module)."""
-    from . import numpy_dispatch
+    from . import numpy_dispatch  # here, not above: numpy_dispatch builds its tables from Tensor's methods
 
     return numpy_dispatch
 
