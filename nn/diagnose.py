@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu import Tensor
-from tinygrad_edu.activation_calls import Call, watch_activations
 from tinygrad_edu.backprop_check import output_relu_warning, output_relus
+from tinygrad_edu.recognize import Activation, find_activations
 
 from .module import Module
 from .optim import Adam
@@ -90,9 +90,9 @@ def diagnose(
     model.eval()
     try:
         model.zero_grad()
-        with watch_activations() as calls:
-            out = model(x)
-            loss = loss_fn(out, y)
+        out = model(x)
+        loss = loss_fn(out, y)
+        calls = find_activations(loss)
         loss.backward()
         findings = [_initial_loss(loss, out, y, loss_fn)]
         table, gradient_findings = _gradients(model)
@@ -157,13 +157,13 @@ def _gradients(model: Module) -> tuple[list[tuple[str, tuple[int, ...], float, f
     return table, findings
 
 
-def _layer(call: Call, names: dict[int, str]) -> str:
+def _layer(call: Activation, names: dict[int, str]) -> str:
     """The module that made the call, by its dotted name (or the user's line, outside modules)."""
     where = next((names[id(m)] for m in reversed(call.output.scope) if id(m) in names), "")
-    return f"{call.name} {where!r}" if where else f"{call.name} at {call.source}"
+    return f"{call.name} {where!r}" if where else call.describe()
 
 
-def _units(calls: list[Call], names: dict[int, str]) -> list[Finding]:
+def _units(calls: list[Activation], names: dict[int, str]) -> list[Finding]:
     findings = []
     for call in calls:
         out = call.output.data
@@ -184,7 +184,7 @@ def _units(calls: list[Call], names: dict[int, str]) -> list[Finding]:
     return findings
 
 
-def _outputs(out: Tensor, y: Any, loss: Tensor, calls: list[Call], names: dict[int, str]) -> list[Finding]:
+def _outputs(out: Tensor, y: Any, loss: Tensor, calls: list[Activation], names: dict[int, str]) -> list[Finding]:
     warnings = (output_relu_warning(call, _layer(call, names)) for call in output_relus(loss, calls))
     findings = [Finding("output", "problem", w) for w in warnings if w is not None]
     labels = np.asarray(y.data if isinstance(y, Tensor) else y)

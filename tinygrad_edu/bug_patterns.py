@@ -17,14 +17,15 @@ tolerance; otherwise the verdict is "mismatch, no known pattern".
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from .activation_calls import Variant
 from .composites import constant
 from .function import no_grad
+from .recognize import Activation
 from .tensor import Tensor
 
 
@@ -34,7 +35,7 @@ class Diagnosis:
 
     mistake: str
     detail: str
-    location: str = ""  # for a variant: the activation call it reproduces the mistake at
+    location: str = ""  # where the mistake is: the activation it was reproduced at
 
 
 def close(yours: np.ndarray, true: np.ndarray, atol: float, rtol: float) -> bool:
@@ -86,9 +87,18 @@ def shape_pattern(yours: np.ndarray, true: np.ndarray, atol: float, rtol: float)
 
 
 def factor_pattern(
-    yours: np.ndarray, true: np.ndarray, atol: float, rtol: float, batch_size: int | None
+    yours: np.ndarray,
+    true: np.ndarray,
+    atol: float,
+    rtol: float,
+    batch_size: int | None,
+    averaged: Sequence[tuple[int, ...]] = (),
 ) -> Diagnosis | None:
-    """The user's gradient is c times the true one, everywhere: a sign flip, a batch size, a missing 2."""
+    """The user's gradient is c times the true one, everywhere: a sign flip, a batch size, a missing 2.
+
+    ``averaged`` holds the shapes of the arrays the loss takes a full mean of, so
+    a factor equal to the outputs per example is named as that mean's count.
+    """
     norm = float(np.sum(true * true))
     if norm == 0.0:
         return None
@@ -101,11 +111,11 @@ def factor_pattern(
             "your gradient is the negative of the true one: the derivative of (y_hat - y)**2 is "
             "2 * (y_hat - y), not (y - y_hat); gradient descent subtracts +dL/dw.",
         )
-    magnitude = _name_magnitude(abs(c), batch_size)
+    magnitude = _name_magnitude(abs(c), batch_size) or _mean_count(abs(c), averaged)
     if magnitude is None:
         integer = round(c)
         is_integer = c > 2 and abs(c - integer) < 1e-6
-        hint = f" If your batch size is {integer}: sum vs mean." if is_integer else ""
+        hint = f" If your batch size is {integer}: sum vs mean." if is_integer and batch_size is None else ""
         return Diagnosis(
             "constant factor",
             f"your gradient is {c:.6g} times the true one in every element: a scale (1/N, a 2, a "
@@ -148,42 +158,88 @@ def _name_magnitude(c: float, batch_size: int | None) -> tuple[str, str] | None:
     return None
 
 
-def weight_decay_pattern(
-    yours: np.ndarray, true: np.ndarray, weight: np.ndarray, atol: float, rtol: float
-) -> Diagnosis | None:
-    """yours - true = lam * (d sum(w) - d sum(w**2)): decay on sum(w); = -lam * d sum(w**2): decay missing."""
-    if weight.size < 2 or np.ptp(weight) == 0:
-        return None
-    of_sum = _gradient_of(lambda w: w.sum(), weight)
-    of_squares = _gradient_of(lambda w: (w * w).sum(), weight)
-    difference = yours - true
-    tolerance = atol + rtol * float(np.max(np.abs(true), initial=0.0))
-    for basis, explain in (
-        (of_sum - of_squares, _sum_instead_of_squares),
-        (-of_squares, _missing_decay),
-    ):
-        lam = float(np.sum(difference * basis) / np.sum(basis * basis))
-        fits = np.all(np.abs(difference - lam * basis) <= tolerance)
-        if fits and abs(lam) * float(np.max(np.abs(basis))) > tolerance:
-            return explain(lam)
+def _mean_count(c: float, averaged: Sequence[tuple[int, ...]]) -> tuple[str, str] | None:
+    """c is the number of elements per example of an array the loss averages over every element."""
+    for shape in averaged:
+        per_example = math.prod(shape[1:])
+        if len(shape) < 2 or per_example < 2:
+            continue
+        total = math.prod(shape)
+        if abs(c - per_example) <= 1e-6 * per_example:
+            return (
+                "mean over every element, gradient divided by the batch size only",
+                f"it is {per_example} times the true gradient: the loss is a mean over all {total} elements "
+                f"of an array of shape {shape}, so its derivative divides by {total}; your gradient divides "
+                f"by the {shape[0]} examples only. Divide by {total} too (or make the loss a sum over the "
+                f"{per_example} outputs and a mean over the examples).",
+            )
+        if abs(c * per_example - 1) <= 1e-6:
+            return (
+                "divided by the outputs per example too",
+                f"it is 1/{per_example} of the true gradient: your gradient divides by all {total} elements "
+                f"of an array of shape {shape}, but the loss averages over the {shape[0]} examples only.",
+            )
     return None
 
 
-def _sum_instead_of_squares(lam: float) -> Diagnosis:
+def weight_decay_pattern(
+    yours: np.ndarray, true: np.ndarray, weight: np.ndarray, atol: float, rtol: float
+) -> Diagnosis | None:
+    """yours - true = a * d sum(w**2) + b * d sum(w): a penalty term that the loss and your gradient disagree on.
+
+    Both coefficients are fitted, so the verdict says which side has which
+    penalty (the loss's is read off the true gradient, yours off the difference).
+    """
+    if weight.size < 2 or np.ptp(weight) == 0:
+        return None
+    of_squares = _gradient_of(lambda w: (w * w).sum(), weight)
+    of_sum = _gradient_of(lambda w: w.sum(), weight)
+    difference = yours - true
+    tolerance = atol + rtol * float(np.max(np.abs(true), initial=0.0))
+    for single, penalty in ((of_squares, "sum(w**2)"), (of_sum, "sum(w)")):
+        coefficient = float(np.sum(difference * single) / np.sum(single * single))
+        fits = np.all(np.abs(difference - coefficient * single) <= tolerance)
+        if fits and abs(coefficient) * float(np.max(np.abs(single))) > tolerance:
+            return _decay_difference(coefficient, penalty)
+    if weight.size < 4:  # two coefficients fitted to fewer than 4 numbers would explain noise
+        return None
+    basis = np.stack([of_squares.ravel(), of_sum.ravel()], axis=1)
+    (a, b), *_ = np.linalg.lstsq(basis, difference.ravel(), rcond=None)
+    if not np.all(np.abs(difference.ravel() - basis @ (a, b)) <= tolerance):
+        return None
+    if min(abs(a) * float(np.max(np.abs(of_squares))), abs(b)) <= tolerance:
+        return None
+    if a < 0 < b:
+        return _penalties_differ(loss=f"{-a:.4g} * sum(w**2)", yours=f"{b:.4g} * sum(w)", on_sum="your gradient")
+    if b < 0 < a:
+        return _penalties_differ(loss=f"{-b:.4g} * sum(w)", yours=f"{a:.4g} * sum(w**2)", on_sum="the loss")
+    return None
+
+
+def _decay_difference(coefficient: float, penalty: str) -> Diagnosis:
+    if coefficient < 0:
+        return Diagnosis(
+            "weight-decay term missing",
+            f"your gradient lacks exactly the derivative of {-coefficient:.4g} * {penalty}: the loss has this "
+            f"penalty, your gradient does not. Add its derivative to the weight's gradient.",
+        )
     return Diagnosis(
-        "weight decay on sum(w) instead of sum(w**2)",
-        f"your gradient is the true one minus the derivative of {lam:.4g} * sum(w**2) plus the derivative "
-        f"of {lam:.4g} * sum(w): weight decay penalises the squares, {lam:.4g} * sum(w**2), whose "
-        f"derivative is 2 * {lam:.4g} * w (a penalty on sum(w) only pushes every weight down).",
+        "extra weight-decay term",
+        f"your gradient has the derivative of {coefficient:.4g} * {penalty} more than the loss: the term is "
+        f"counted twice in your gradient, or is missing from the loss you passed.",
     )
 
 
-def _missing_decay(lam: float) -> Diagnosis:
+def _penalties_differ(loss: str, yours: str, on_sum: str) -> Diagnosis:
+    mistake = (
+        "weight decay on sum(w) instead of sum(w**2)" if on_sum == "your gradient"
+        else "weight decay on sum(w) in the loss, on sum(w**2) in your gradient"
+    )  # fmt: skip
     return Diagnosis(
-        "weight-decay term missing" if lam > 0 else "weight-decay term added twice",
-        f"your gradient differs from the true one by exactly the derivative of {-lam:.4g} * sum(w**2): "
-        f"the weight-decay term of the loss is {'missing from' if lam > 0 else 'counted twice in'} your "
-        f"gradient.",
+        mistake,
+        f"the loss adds {loss}; your gradient adds the derivative of {yours}. Weight decay penalises the "
+        f"squares: (lam / 2) * sum(w**2) in the loss, lam * w in the gradient (a penalty on sum(w) only "
+        f"pushes every weight down). Write the same term on both sides, divided by m in both or in neither.",
     )
 
 
@@ -196,58 +252,116 @@ def _gradient_of(expression: Callable[[Tensor], Tensor], at: np.ndarray) -> np.n
 
 # ---------------------------------------------------------------- variants of the forward
 
+Variant = Callable[[Activation, Tensor], Tensor]  # (the activation found, its new input) -> replacement
+
+
+def reference(activation: Activation, z: Tensor) -> Tensor:
+    """Our composite of the activation's function, applied to ``z`` (with the call's options)."""
+    name, options = activation.name, activation.options
+    if name == "leaky_relu":
+        return z.leaky_relu(options.get("slope", 0.01))
+    if name in ("softmax", "log_softmax"):
+        return getattr(z, name)(axis=options.get("axis", -1))
+    if name == "clip":
+        return z.relu()
+    return getattr(z, name)()
+
 
 def _straight_through(value: Tensor, surrogate: Tensor) -> Tensor:
     """``value``'s numbers with ``surrogate``'s gradient: value + (surrogate - surrogate), one detached."""
     return value.detach() + (surrogate - surrogate.detach())
 
 
-def _derivative_dropped(original: Variant, x: Tensor, *args: object) -> Tensor:
-    return _straight_through(original(x, *args), x)
+def _value(activation: Activation, z: Tensor) -> Tensor:
+    return constant(z, activation.output.data)
 
 
-def _relu_ge(original: Variant, x: Tensor) -> Tensor:
-    return _straight_through(original(x), x * constant(x, x.data >= 0))
+def _derivative_dropped(activation: Activation, z: Tensor) -> Tensor:
+    return _straight_through(_value(activation, z), z)
 
 
-def _at_own_output(original: Variant, x: Tensor) -> Tensor:
-    """f with gradient f'(f(x)): f evaluated at x + (f(x) - x), the shift held constant."""
-    value = original(x)
-    return _straight_through(value, original(x + constant(x, value.data - x.data)))
+def _relu_ge(activation: Activation, z: Tensor) -> Tensor:
+    return _straight_through(_value(activation, z), z * constant(z, z.data >= 0))
 
 
-def _sigmoid_of_one_minus(original: Variant, x: Tensor) -> Tensor:
+def _at_own_output(activation: Activation, z: Tensor) -> Tensor:
+    """f with gradient f'(f(z)): f evaluated at z + (f(z) - z), the shift held constant."""
+    value = _value(activation, z)
+    return _straight_through(value, reference(activation, z + constant(z, value.data - z.data)))
+
+
+def _sigmoid_of_one_minus(activation: Activation, z: Tensor) -> Tensor:
     with no_grad():
-        slope = (original(x) * original(1 - x)).data  # the mistaken expression, as a number per element
-    return _straight_through(original(x), x * constant(x, slope))
+        slope = (z.sigmoid() * (1 - z).sigmoid()).data  # the mistaken expression, as a number per element
+    return _straight_through(_value(activation, z), z * constant(z, slope))
 
 
-def _log_of_softmax(original: Variant, x: Tensor, axis: int = -1) -> Tensor:
-    return x.softmax(axis=axis).log()
+def _other_derivative(other: str) -> Variant:
+    """The derivative of activation ``other`` at z, under the values of the forward's activation."""
+
+    def variant(activation: Activation, z: Tensor) -> Tensor:
+        return _straight_through(_value(activation, z), getattr(z, other)())
+
+    return variant
 
 
-def _log_softmax_batch_max(original: Variant, x: Tensor, axis: int = -1) -> Tensor:
-    shifted = x - constant(x, np.max(x.data))
-    return shifted - shifted.exp().sum(axis=axis, keepdims=True).log()
+def _other_derivative_at_output(other: str) -> Variant:
+    """The derivative of ``other`` written from its output (a * (1 - a), 1 - a**2), fed this activation's a."""
+
+    def variant(activation: Activation, z: Tensor) -> Tensor:
+        a = activation.output.data
+        slope = a * (1 - a) if other == "sigmoid" else 1 - a * a
+        return _straight_through(_value(activation, z), z * constant(z, slope))
+
+    return variant
 
 
-def _softmax_with_batch_max(original: Variant, x: Tensor, axis: int = -1) -> Tensor:
-    e = (x - constant(x, np.max(x.data))).exp()
-    return e / e.sum(axis=axis, keepdims=True)
+def _log_of_softmax(activation: Activation, z: Tensor) -> Tensor:
+    return z.softmax(axis=activation.options.get("axis", -1)).log()
+
+
+def _log_softmax_batch_max(activation: Activation, z: Tensor) -> Tensor:
+    shifted = z - constant(z, np.max(z.data))
+    return shifted - shifted.exp().sum(axis=activation.options.get("axis", -1), keepdims=True).log()
+
+
+def _softmax_with_batch_max(activation: Activation, z: Tensor) -> Tensor:
+    e = (z - constant(z, np.max(z.data))).exp()
+    return e / e.sum(axis=activation.options.get("axis", -1), keepdims=True)
 
 
 @dataclass
 class KnownVariant:
-    """A mistake reproduced by swapping one activation for ``variant``."""
+    """A mistake reproduced by computing one kind of activation with ``variant``."""
 
     activation: str
     variant: Variant
     mistake: str
     detail: str
-    location: str = ""  # for a variant: the activation call it reproduces the mistake at
 
 
 RELU_ONES = "ReLU derivative is 1 everywhere (mask all ones)"
+BATCH_MAX = (
+    "exp(z - z.max()) uses one max for the whole batch: rows far below it underflow to 0 (0/0 = NaN, "
+    "log(0) = -inf). Shift each row by its own max: z - z.max(axis=1, keepdims=True)."
+)
+_DERIVATIVES = {"relu": "(z > 0)", "sigmoid": "a * (1 - a)", "tanh": "1 - a**2", "leaky_relu": "1 or slope"}
+
+
+def _mixed_up(forward: str, backward: str) -> tuple[KnownVariant, ...]:
+    """The backward differentiates ``backward`` where the forward runs ``forward`` (at z, or from a)."""
+    detail = (
+        f"the forward applies {forward}, but your backward multiplies by the derivative of {backward}. "
+        f"Use the derivative of the activation the forward really calls: {forward}' is "
+        f"{_DERIVATIVES[forward]} (check which function each layer's forward and backward use)."
+    )
+    mistake = f"{backward} derivative used for a {forward} activation"
+    variants = [KnownVariant(forward, _other_derivative(backward), mistake, detail)]
+    if backward in ("sigmoid", "tanh"):
+        variants.append(KnownVariant(forward, _other_derivative_at_output(backward), mistake, detail))
+    return tuple(variants)
+
+
 VARIANTS: tuple[KnownVariant, ...] = (
     KnownVariant(
         "relu", _derivative_dropped, RELU_ONES,
@@ -259,6 +373,16 @@ VARIANTS: tuple[KnownVariant, ...] = (
         "where the pre-activation is exactly 0 (zero inputs with zero biases) your derivative is 1; autodiff "
         "and PyTorch use 0 (z > 0). Both are subgradients, but training code and gradient checks expect "
         "(z > 0).",
+    ),
+    KnownVariant(
+        "leaky_relu", _other_derivative("relu"), "leaky ReLU derivative without the slope",
+        "your derivative is 0 where z < 0, the ReLU's: a leaky ReLU's derivative is 1 for z > 0 and the "
+        "slope (e.g. 0.01) below: dz = da * np.where(z > 0, 1, slope).",
+    ),
+    KnownVariant(
+        "leaky_relu", _derivative_dropped, "leaky ReLU derivative is 1 everywhere",
+        "your derivative is 1 where z < 0 too (the mask was computed from the activation, or left out): "
+        "it is the slope there: dz = da * np.where(z > 0, 1, slope).",
     ),
     KnownVariant(
         "sigmoid", _at_own_output, "sigmoid derivative evaluated at the activation",
@@ -284,18 +408,15 @@ VARIANTS: tuple[KnownVariant, ...] = (
         "the tanh's derivative 1 - a**2 is not applied (at the output: the shortcut dz = a - y does not "
         "hold for tanh).",
     ),
-    KnownVariant(
-        "softmax", _softmax_with_batch_max, "softmax shifted by the whole batch's max",
-        "exp(z - z.max()) uses one max for the whole batch: rows far below it underflow to 0 (0/0 = NaN, "
-        "log(0) = -inf). "
-        "Shift each row by its own max: z - z.max(axis=1, keepdims=True).",
-    ),
-    KnownVariant(
-        "log_softmax", _log_softmax_batch_max, "softmax shifted by the whole batch's max",
-        "exp(z - z.max()) uses one max for the whole batch: rows far below it underflow to 0 (0/0 = NaN, "
-        "log(0) = -inf). "
-        "Shift each row by its own max: z - z.max(axis=1, keepdims=True).",
-    ),
+    *_mixed_up("relu", "sigmoid"),
+    *_mixed_up("relu", "tanh"),
+    *_mixed_up("sigmoid", "relu"),
+    *_mixed_up("sigmoid", "tanh"),
+    *_mixed_up("tanh", "sigmoid"),
+    *_mixed_up("tanh", "relu"),
+    *_mixed_up("leaky_relu", "sigmoid"),
+    KnownVariant("softmax", _softmax_with_batch_max, "softmax shifted by the whole batch's max", BATCH_MAX),
+    KnownVariant("log_softmax", _log_softmax_batch_max, "softmax shifted by the whole batch's max", BATCH_MAX),
     KnownVariant(
         "log_softmax", _log_of_softmax, "log(0) in the loss",
         "the loss takes log of softmax probabilities, and a probability that underflowed to 0 gives "
