@@ -15,6 +15,7 @@ The checks, on one batch, with dropout off (the model's mode is restored):
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,21 +53,44 @@ class HealthReport:
     def problems(self) -> list[Finding]:
         return [f for f in self.findings if f.level != "ok"]
 
+    def _headline(self) -> str:
+        return f"model health: {'ok' if self else 'PROBLEMS FOUND'}"
+
+    def _rows(self) -> list[tuple[str, ...]]:
+        rows: list[tuple[str, ...]] = [("parameter", "shape", "|param|", "|grad|", "|grad|/|param|")]
+        for name, shape, param_norm, grad_norm in self.gradient_table:
+            ratio = "-" if grad_norm is None or param_norm == 0 else f"{grad_norm / param_norm:.2e}"
+            grad = "none" if grad_norm is None else f"{grad_norm:.2e}"
+            rows.append((name, str(shape), f"{param_norm:.2e}", grad, ratio))
+        return rows
+
     def __str__(self) -> str:
-        lines = [f"model health: {'ok' if self else 'PROBLEMS FOUND'}"]
+        lines = [self._headline()]
         for f in self.findings:
             lines.append(f"[{f.level}] {f.check}: {f.message}")
             if f.advice:
                 lines.append(f"    try: {f.advice}")
         lines.append("gradient norms:")
-        rows = [("parameter", "shape", "|param|", "|grad|", "|grad|/|param|")]
-        for name, shape, param_norm, grad_norm in self.gradient_table:
-            ratio = "-" if grad_norm is None or param_norm == 0 else f"{grad_norm / param_norm:.2e}"
-            grad = "none" if grad_norm is None else f"{grad_norm:.2e}"
-            rows.append((name, str(shape), f"{param_norm:.2e}", grad, ratio))
+        rows = self._rows()
         widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
         lines += ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
         return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        """The same content as ``str()`` as two HTML tables, findings and gradient norms (for notebooks)."""
+        findings = [("level", "check", "finding", "try")] + [(f.level, f.check, f.message, f.advice)
+                                                             for f in self.findings]  # fmt: skip
+        return (
+            f"<div><p><b>{html.escape(self._headline())}</b></p>{_html_table(findings)}"
+            f"<p>gradient norms:</p>{_html_table(self._rows())}</div>"
+        )
+
+
+def _html_table(rows: Sequence[tuple[str, ...]]) -> str:
+    head, *body = rows
+    cells = "<tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in head) + "</tr>"
+    cells += "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in body)
+    return f"<table>{cells}</table>"
 
 
 def diagnose(

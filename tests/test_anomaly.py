@@ -86,3 +86,25 @@ def test_works_as_a_decorator():
 
     with np.errstate(divide="ignore"), pytest.raises(AnomalyError, match="div produced"):
         step(Tensor([1.0], requires_grad=True))
+
+
+def test_hand_written_softmax_that_underflows_gets_the_row_max_advice():
+    z = Tensor(np.array([[-1000.0, -1001.0], [1.0, 2.0]]), requires_grad=True)
+    with np.errstate(all="ignore"), detect_anomaly(), pytest.raises(AnomalyError) as caught:
+        e = z.exp()
+        _ = e / e.sum(axis=1, keepdims=True)
+    message = str(caught.value)
+    assert "div produced" in message and "own max" in message and "log_softmax" in message
+    assert "add a small epsilon" not in message
+
+
+def test_a_division_by_zero_not_from_exp_keeps_the_epsilon_advice():
+    x = Tensor(np.array([1.0, 0.0]), requires_grad=True)
+    with np.errstate(all="ignore"), detect_anomaly(), pytest.raises(AnomalyError, match="epsilon"):
+        _ = 1.0 / (x * x)
+
+
+def test_the_composite_is_named_with_the_primitive():
+    x = Tensor(np.array([4.0, -1.0]), requires_grad=True)
+    with np.errstate(all="ignore"), detect_anomaly(), pytest.raises(AnomalyError, match=r"pow \(in sqrt"):
+        x.sqrt()

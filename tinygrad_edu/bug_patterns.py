@@ -113,6 +113,8 @@ def factor_pattern(
         )
     magnitude = _name_magnitude(abs(c), batch_size) or _mean_count(abs(c), averaged)
     if magnitude is None:
+        if true.size < 2:
+            return None  # any single number is some multiple of another: only a named factor is evidence
         integer = round(c)
         is_integer = c > 2 and abs(c - integer) < 1e-6
         hint = f" If your batch size is {integer}: sum vs mean." if is_integer and batch_size is None else ""
@@ -188,14 +190,30 @@ def weight_decay_pattern(
     """yours - true = a * d sum(w**2) + b * d sum(w): a penalty term that the loss and your gradient disagree on.
 
     Both coefficients are fitted, so the verdict says which side has which
-    penalty (the loss's is read off the true gradient, yours off the difference).
+    penalty. The penalty may leave out a bias row (``theta[1:]``), as code with
+    a row of biases in ``theta`` does.
     """
+    tolerance = atol + rtol * float(np.max(np.abs(true), initial=0.0))
+    difference = yours - true
+    penalised = [(np.ones(weight.shape, dtype=bool), "")]
+    if weight.ndim == 2 and weight.shape[0] > 2:
+        bias_row = np.ones(weight.shape, dtype=bool)
+        bias_row[0] = False
+        penalised.append((bias_row, " (the first row, the bias, is not penalised)"))
+    for mask, note in penalised:
+        if np.any(np.abs(difference[~mask]) > tolerance):
+            continue
+        diagnosis = _fit_penalty(difference[mask], weight[mask], tolerance)
+        if diagnosis is not None:
+            return Diagnosis(diagnosis.mistake, diagnosis.detail + note)
+    return None
+
+
+def _fit_penalty(difference: np.ndarray, weight: np.ndarray, tolerance: float) -> Diagnosis | None:
     if weight.size < 2 or np.ptp(weight) == 0:
         return None
     of_squares = _gradient_of(lambda w: (w * w).sum(), weight)
     of_sum = _gradient_of(lambda w: w.sum(), weight)
-    difference = yours - true
-    tolerance = atol + rtol * float(np.max(np.abs(true), initial=0.0))
     for single, penalty in ((of_squares, "sum(w**2)"), (of_sum, "sum(w)")):
         coefficient = float(np.sum(difference * single) / np.sum(single * single))
         fits = np.all(np.abs(difference - coefficient * single) <= tolerance)
