@@ -338,5 +338,67 @@ class ActivationArgument:
         return {"W1": cls.X.T @ dz1, "W2": a1.T @ dz2}
 
 
+class SoftmaxWithBinaryCost:
+    """A softmax output whose cost is the binary cross-entropy summed over classes (as a course's template)."""
+
+    m = 10
+    X = rng.standard_normal((m, 4))
+    Y = one_hot(rng.integers(0, 3, m), 3)
+    params = {"W1": rng.standard_normal((4, 5)), "W2": rng.standard_normal((5, 3))}
+    BUGS = {"categorical_gradient": "categorical cross-entropy gradient for a binary cross-entropy cost"}
+
+    @classmethod
+    def forward(cls, W1, W2):
+        a2 = sigmoid(np.dot(cls.X, W1))
+        a3 = softmax(np.dot(a2, W2))
+        return -np.sum(cls.Y * np.log(a3) + (1 - cls.Y) * np.log(1 - a3)) / cls.m
+
+    @classmethod
+    def backward(cls, bug=None):
+        W1, W2 = cls.params["W1"], cls.params["W2"]
+        a2 = sigmoid(cls.X @ W1)
+        a3 = softmax(a2 @ W2)
+        if bug == "categorical_gradient":
+            dz3 = (a3 - cls.Y) / cls.m
+        else:
+            da3 = (-cls.Y / a3 + (1 - cls.Y) / (1 - a3)) / cls.m
+            dz3 = a3 * (da3 - np.sum(da3 * a3, axis=1, keepdims=True))
+        dz2 = dz3 @ W2.T * a2 * (1 - a2)
+        return {"W1": cls.X.T @ dz2, "W2": a2.T @ dz3}
+
+
+class ReluGradInPlace:
+    """A three-layer regression whose reluGrad writes the mask into the activation it is given."""
+
+    N = 12
+    X = rng.standard_normal((N, 3))
+    y = rng.standard_normal((N, 1))
+    params = {"W1": rng.standard_normal((3, 6)), "W2": rng.standard_normal((6, 5)), "W3": rng.standard_normal((5, 1))}
+    BUGS = {"mask_written_into_a2": "saved activation overwritten by its derivative"}
+
+    @classmethod
+    def forward(cls, W1, W2, W3):
+        a1 = relu(np.dot(cls.X, W1))
+        a2 = relu(np.dot(a1, W2))
+        return np.mean((np.dot(a2, W3) - cls.y) ** 2)
+
+    @staticmethod
+    def relu_grad(a):
+        a[a > 0] = 1  # in place, as in the thread
+        a[a <= 0] = 0
+        return a
+
+    @classmethod
+    def backward(cls, bug=None):
+        W1, W2, W3 = cls.params["W1"], cls.params["W2"], cls.params["W3"]
+        a1 = np.maximum(0, cls.X @ W1)
+        a2 = np.maximum(0, a1 @ W2)
+        delta3 = 2 * (a2 @ W3 - cls.y) / cls.N
+        mask2 = cls.relu_grad(a2) if bug == "mask_written_into_a2" else (a2 > 0)
+        delta2 = delta3 @ W3.T * mask2
+        delta1 = delta2 @ W2.T * (a1 > 0)
+        return {"W1": cls.X.T @ delta1, "W2": a1.T @ delta2, "W3": a2.T @ delta3}
+
+
 NETWORKS = [ColumnMajorBCE, RowMajorSoftmax, ListsOfWeights, ThetaWithBiasRow, LeakyRegression,
-            TanhRegression, SoftmaxRegression, ActivationArgument]  # fmt: skip
+            TanhRegression, SoftmaxRegression, ActivationArgument, SoftmaxWithBinaryCost, ReluGradInPlace]  # fmt: skip

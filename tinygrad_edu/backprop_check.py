@@ -28,14 +28,17 @@ from . import primitives as P
 from . import state
 from .backprop_params import Slot, build, gradients, slots
 from .bug_patterns import (
+    OVERWRITTEN,
     VARIANTS,
     Diagnosis,
     close,
     factor_pattern,
+    overwritten_by_derivative,
+    saved_activation_overwritten,
     shape_pattern,
     weight_decay_pattern,
 )
-from .recognize import RELU_FAMILY, Activation, find_activations
+from .recognize import RELU_FAMILY, Activation, find_activations, find_losses
 from .replay import Replacement, replay
 from .tensor import Tensor
 
@@ -174,6 +177,7 @@ def check_backprop(
                                                averaged)  # fmt: skip
     if not report:
         _diagnose_by_variants(report, run, yours, atol, rtol)
+        _diagnose_overwritten(report, run, yours, atol, rtol)
     return report
 
 
@@ -214,7 +218,7 @@ class _Run:
         self.output = out
         self.loss = float(out.data.reshape(()))
         self.gradients = {n: t.grad if t.grad is not None else np.zeros_like(t.data) for n, t in self.leaves.items()}
-        self.activations = find_activations(out) if out.requires_grad else []
+        self.activations = find_activations(out) + find_losses(out) if out.requires_grad else []
 
     def variant(self, swaps: Mapping[int, Replacement]) -> tuple[float, dict[str, np.ndarray]]:
         """Loss and gradients of the same graph with some tensors computed by ``swaps``."""
@@ -436,6 +440,46 @@ def _diagnose_by_variants(
             if loss_open and _loss_matches(report.your_loss, loss, atol, rtol):
                 report.loss_diagnosis = Diagnosis(known.mistake, known.detail, where)
                 loss_open = False
+
+
+def _diagnose_overwritten(
+    report: BackpropReport, run: _Run, yours: Mapping[str, Any], atol: float, rtol: float
+) -> None:
+    """A weight gradient made from an activation that the backward overwrote in place with its derivative."""
+    consumers = _consumers(run.output)
+    for activation in run.activations:
+        if overwritten_by_derivative(activation) is None:
+            continue
+        products = [t for t in consumers.get(id(activation.output), []) if isinstance(t.op, P.MatMul)]
+        for product in products:
+            open_checks = [c for c in report.parameters if c.status == "wrong" and c.diagnosis is None]
+            if not open_checks:
+                return
+            _, grads = run.variant({id(product): _overwrite(activation, product)})
+            for check in open_checks:
+                mine = np.asarray(yours[check.name], dtype=np.float64)
+                if close(mine, grads[check.name], atol, rtol) and not close(
+                    grads[check.name], run.gradients[check.name], atol, rtol
+                ):
+                    check.diagnosis = Diagnosis(*OVERWRITTEN, activation.describe())
+
+
+def _overwrite(activation: Activation, product: Tensor) -> Replacement:
+    return lambda new: saved_activation_overwritten(activation, product, new)
+
+
+def _consumers(root: Tensor) -> dict[int, list[Tensor]]:
+    found: dict[int, list[Tensor]] = {}
+    stack, seen = [root], set()
+    while stack:
+        t = stack.pop()
+        if id(t) in seen or t.op is None:
+            continue
+        seen.add(id(t))
+        for parent in t.op.parents:
+            found.setdefault(id(parent), []).append(t)
+            stack.append(parent)
+    return found
 
 
 def _swap(variant: Any, activation: Activation) -> Replacement:

@@ -348,6 +348,51 @@ def _softmax_with_batch_max(activation: Activation, z: Tensor) -> Tensor:
     return e / e.sum(axis=activation.options.get("axis", -1), keepdims=True)
 
 
+def _cross_entropy_swapped(other: str) -> Variant:
+    """The loss's value, with the gradient of the other cross-entropy of the same p and target."""
+
+    def variant(loss: Activation, p: Tensor) -> Tensor:
+        y, scale = loss.options["target"], loss.options["scale"]
+        terms = y * p.log() if other == "categorical" else y * p.log() + (1 - y) * (1 - p).log()
+        return _straight_through(_value(loss, p), terms.sum() * -scale)
+
+    return variant
+
+
+def overwritten_by_derivative(activation: Activation) -> np.ndarray | None:
+    """What ``reluGrad(a)``-style code leaves in ``a`` when it writes the derivative into it in place."""
+    a = activation.output.data
+    if activation.name in ("relu", "clip"):
+        return (a > 0).astype(a.dtype)
+    if activation.name == "leaky_relu":
+        return np.where(a > 0, 1.0, activation.options.get("slope", 0.01)).astype(a.dtype)
+    if activation.name == "sigmoid":
+        return a * (1 - a)
+    if activation.name == "tanh":
+        return 1 - a * a
+    return None
+
+
+def saved_activation_overwritten(activation: Activation, product: Tensor, new: Callable[[Tensor], Tensor]) -> Tensor:
+    """``product`` = a @ W (or W @ a) with W's gradient computed from the overwritten ``a``; a's is unchanged."""
+    assert product.op is not None
+    left, right = (new(t) for t in product.op.parents)
+    stored = constant(left, overwritten_by_derivative(activation))
+    if product.op.parents[0] is activation.output:
+        surrogate = stored @ right + left @ right.detach()
+    else:
+        surrogate = left @ stored + left.detach() @ right
+    return _straight_through(constant(left, product.data), surrogate)
+
+
+OVERWRITTEN = (
+    "saved activation overwritten by its derivative",
+    "your weight gradient uses the layer's activation after it was overwritten in place by its derivative "
+    "(e.g. reluGrad(a) writing ones and zeros into a, or a *= 1 - a, before a.T @ delta): compute the "
+    "derivative into a new array (d = (a > 0) * 1.0), or take the weight gradients before it.",
+)
+
+
 @dataclass
 class KnownVariant:
     """A mistake reproduced by computing one kind of activation with ``variant``."""
@@ -433,6 +478,20 @@ VARIANTS: tuple[KnownVariant, ...] = (
     *_mixed_up("tanh", "sigmoid"),
     *_mixed_up("tanh", "relu"),
     *_mixed_up("leaky_relu", "sigmoid"),
+    KnownVariant(
+        "binary_cross_entropy", _cross_entropy_swapped("categorical"),
+        "categorical cross-entropy gradient for a binary cross-entropy cost",
+        "the cost is the binary cross-entropy -sum(y * log(a) + (1 - y) * log(1 - a)), but your gradient is "
+        "that of the categorical one, -sum(y * log(a)) (the a - y shortcut at a softmax). a - y is the "
+        "gradient at the logits only for softmax with categorical cross-entropy, or for sigmoid outputs "
+        "with the binary one: make the cost match the output activation.",
+    ),
+    KnownVariant(
+        "categorical_cross_entropy", _cross_entropy_swapped("binary"),
+        "binary cross-entropy gradient for a categorical cross-entropy cost",
+        "the cost is the categorical cross-entropy -sum(y * log(a)), but your gradient is that of the binary "
+        "one, -sum(y * log(a) + (1 - y) * log(1 - a)): the (1 - y) * log(1 - a) term is not in the cost.",
+    ),
     KnownVariant("softmax", _softmax_with_batch_max, "softmax shifted by the whole batch's max", BATCH_MAX),
     KnownVariant("log_softmax", _log_softmax_batch_max, "softmax shifted by the whole batch's max", BATCH_MAX),
     KnownVariant(

@@ -52,6 +52,8 @@ _SPELLINGS = {
     "softmax": "exp(z) / sum(exp(z)) per row",
     "log_softmax": "z - log(sum(exp(z))) per row",
     "clip": "clip(z, 0, ...)",
+    "binary_cross_entropy": "-sum(y * log(p) + (1 - y) * log(1 - p))",
+    "categorical_cross_entropy": "-sum(y * log(p))",
 }
 
 
@@ -185,3 +187,55 @@ def _identify(z: np.ndarray, a: np.ndarray) -> tuple[str, dict[str, Any]] | None
 def _near(a: np.ndarray, b: np.ndarray) -> bool:
     tolerance = 1e-9 if a.dtype == np.float64 else 1e-5
     return bool(np.allclose(a, b, rtol=tolerance, atol=tolerance))
+
+
+def find_losses(root: Tensor) -> list[Activation]:
+    """A cross-entropy at the root, binary or categorical, of probabilities ``p`` against a constant target.
+
+    Read after backward: besides the value, ``p.grad`` must have the loss's derivative form, c * (-y / p) for
+    the categorical one and c * (-y / p + (1 - y) / (1 - p)) for the binary one, with one scale c > 0.
+    The target (``options["target"]``) and the scale (``options["scale"]``) are kept for the variants.
+    """
+    if root.size != 1:
+        return []
+    for p, region in _single_inputs(root):
+        if p.grad is None or p.data.dtype.kind != "f" or p.size < 2:
+            continue
+        for y in _constants_like(p, region):
+            name_scale = _cross_entropy_of(float(root.data.reshape(())), p.data, np.asarray(p.grad), y)
+            if name_scale is not None:
+                name, scale = name_scale
+                options = {"target": y, "scale": scale}
+                source = root.op.source if root.op is not None and root.op.source else ""
+                return [Activation(name, p, root, options, source, own=True)]
+    return []
+
+
+def _constants_like(p: Tensor, region: list[Tensor]) -> list[np.ndarray]:
+    found: list[np.ndarray] = []
+    for t in region:
+        assert t.op is not None
+        for parent in t.op.parents:
+            if not parent.requires_grad and parent.shape == p.shape and parent.data.dtype.kind in "biuf":
+                values = np.asarray(parent.data, dtype=np.float64)
+                if values.min() >= 0 and values.max() <= 1 and not any(values is f for f in found):
+                    found.append(values)
+    return found
+
+
+def _cross_entropy_of(loss: float, p: np.ndarray, grad: np.ndarray, y: np.ndarray) -> tuple[str, float] | None:
+    with np.errstate(all="ignore"):
+        forms = {
+            "binary_cross_entropy": (-(y * np.log(p) + (1 - y) * np.log(1 - p)), -y / p + (1 - y) / (1 - p)),
+            "categorical_cross_entropy": (-(y * np.log(p)), -y / p),
+        }
+    for name, (terms, derivative) in forms.items():
+        if not (np.isfinite(terms).all() and np.isfinite(derivative).all()):
+            continue
+        norm = float(np.sum(derivative * derivative))
+        if norm == 0:
+            continue
+        scale = float(np.sum(grad * derivative)) / norm
+        if scale > 0 and _near(grad, scale * derivative) and _near(np.array(loss), scale * np.sum(terms)):
+            return name, scale
+    return None
