@@ -167,6 +167,8 @@ def test_example_bug_is_caught_and_named(name):
         assert "np.log(p[np.arange(N), y])" in report.float_event
     if name == "softmax_batch_max":
         assert report.loss_diagnosis.mistake == expected and "e / e.sum" in report.float_event
+    if name == "weight_decay_sum":  # the user's loss has the same sum(w) penalty: the loss is explained too
+        assert report.loss_diagnosis.mistake == expected and "exactly the penalty difference" in str(report)
     if name == "relu_on_regression_output":
         assert report and "ReLU is applied to the model's output" in report.findings[0]
 

@@ -175,10 +175,28 @@ def check_backprop(
             check.diagnosis = _array_diagnosis(np.asarray(yours[check.name], dtype=np.float64),
                                                true[check.name], arrays[check.name], atol, rtol, batch_size,
                                                averaged)  # fmt: skip
+    if not report.loss_ok:
+        report.loss_diagnosis = _penalty_in_the_loss(report, atol, rtol)
     if not report:
         _diagnose_by_variants(report, run, yours, atol, rtol)
         _diagnose_overwritten(report, run, yours, atol, rtol)
     return report
+
+
+def _penalty_in_the_loss(report: BackpropReport, atol: float, rtol: float) -> Diagnosis | None:
+    """If the penalties found in the gradients also account for your loss's difference, that is the loss's story."""
+    penalties = [p.diagnosis for p in report.parameters if p.diagnosis and p.diagnosis.loss_difference is not None]
+    if not penalties or report.your_loss is None:
+        return None
+    expected = report.true_loss + sum(d.loss_difference or 0.0 for d in penalties)
+    if not _loss_matches(report.your_loss, expected, atol, rtol):
+        return None
+    return Diagnosis(
+        penalties[0].mistake,
+        "your loss differs from autodiff's by exactly the penalty difference found in the gradients above: "
+        "your hand-written forward uses the same penalty as your gradient, the forward you passed another. "
+        "Decide which penalty you mean and write it in both.",
+    )
 
 
 def _loss_matches(yours: float | None, true: float, atol: float, rtol: float) -> bool:

@@ -36,6 +36,7 @@ class Diagnosis:
     mistake: str
     detail: str
     location: str = ""  # where the mistake is: the activation it was reproduced at
+    loss_difference: float | None = None  # for a penalty: what it adds to your loss over the true one
 
 
 def close(yours: np.ndarray, true: np.ndarray, atol: float, rtol: float) -> bool:
@@ -203,13 +204,19 @@ def weight_decay_pattern(
     for mask, note in penalised:
         if np.any(np.abs(difference[~mask]) > tolerance):
             continue
-        diagnosis = _fit_penalty(difference[mask], weight[mask], tolerance)
-        if diagnosis is not None:
-            return Diagnosis(diagnosis.mistake, diagnosis.detail + note)
+        fitted = _fit_penalty(difference[mask], weight[mask], tolerance)
+        if fitted is not None:
+            (a, b), diagnosis = fitted
+            w = weight[mask]
+            return Diagnosis(diagnosis.mistake, diagnosis.detail + note,
+                             loss_difference=a * float(np.sum(w * w)) + b * float(np.sum(w)))  # fmt: skip
     return None
 
 
-def _fit_penalty(difference: np.ndarray, weight: np.ndarray, tolerance: float) -> Diagnosis | None:
+def _fit_penalty(
+    difference: np.ndarray, weight: np.ndarray, tolerance: float
+) -> tuple[tuple[float, float], Diagnosis] | None:
+    """The coefficients (of sum(w**2), of sum(w)) of a penalty explaining ``difference``, and its diagnosis."""
     if weight.size < 2 or np.ptp(weight) == 0:
         return None
     of_squares = _gradient_of(lambda w: (w * w).sum(), weight)
@@ -218,7 +225,8 @@ def _fit_penalty(difference: np.ndarray, weight: np.ndarray, tolerance: float) -
         coefficient = float(np.sum(difference * single) / np.sum(single * single))
         fits = np.all(np.abs(difference - coefficient * single) <= tolerance)
         if fits and abs(coefficient) * float(np.max(np.abs(single))) > tolerance:
-            return _decay_difference(coefficient, penalty)
+            coefficients = (coefficient, 0.0) if penalty == "sum(w**2)" else (0.0, coefficient)
+            return coefficients, _decay_difference(coefficient, penalty)
     if weight.size < 4:  # two coefficients fitted to fewer than 4 numbers would explain noise
         return None
     basis = np.stack([of_squares.ravel(), of_sum.ravel()], axis=1)
@@ -228,9 +236,9 @@ def _fit_penalty(difference: np.ndarray, weight: np.ndarray, tolerance: float) -
     if min(abs(a) * float(np.max(np.abs(of_squares))), abs(b)) <= tolerance:
         return None
     if a < 0 < b:
-        return _penalties_differ(loss=f"{-a:.4g} * sum(w**2)", yours=f"{b:.4g} * sum(w)", on_sum="your gradient")
+        return (a, b), _penalties_differ(f"{-a:.4g} * sum(w**2)", f"{b:.4g} * sum(w)", on_sum="your gradient")
     if b < 0 < a:
-        return _penalties_differ(loss=f"{-b:.4g} * sum(w)", yours=f"{a:.4g} * sum(w**2)", on_sum="the loss")
+        return (a, b), _penalties_differ(f"{-b:.4g} * sum(w)", f"{a:.4g} * sum(w**2)", on_sum="the loss")
     return None
 
 
