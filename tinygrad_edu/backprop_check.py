@@ -448,7 +448,11 @@ def _diagnose_by_variants(
                 return
             swaps = {id(a.output): _swap(known.variant, a) for a in chosen}
             loss, grads = run.variant(swaps)
-            where = chosen[0].describe() if len(chosen) == 1 else f"every {known.activation} ({len(chosen)} calls)"
+            if len(chosen) > 1:
+                where = f"every {known.activation} ({len(chosen)} calls)"
+            else:
+                where = chosen[0].describe() + (f" (call {calls.index(chosen[0]) + 1} of {len(calls)})"
+                                                 if len(calls) > 1 else "")  # fmt: skip
             for check in list(open_checks):
                 mine = np.asarray(yours[check.name], dtype=np.float64)
                 variant = grads[check.name]
