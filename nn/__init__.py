@@ -15,7 +15,7 @@ from .layers import (
     Tanh,
 )
 from .losses import binary_cross_entropy_with_logits, cross_entropy, mse_loss
-from .module import IncompatibleKeys, Module, Parameter, Sequential
+from .module import IncompatibleKeys, Module, Parameter, Sequential, load
 
 __all__ = [
     "MLP",
@@ -38,6 +38,7 @@ __all__ = [
     "datasets",
     "diagnose",
     "init",
+    "load",
     "mse_loss",
     "optim",
 ]

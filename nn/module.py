@@ -9,7 +9,7 @@ trainer needs (``parameters()``, ``zero_grad()``, ``train()`` / ``eval()``,
 from __future__ import annotations
 
 import os
-import tempfile
+import zipfile
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
@@ -17,6 +17,11 @@ import numpy as np
 
 from tinygrad_edu import Tensor
 from tinygrad_edu.function import module_scope
+
+from .atomic_files import write_atomically
+
+NPZ_MAGIC = b"PK\x03\x04"  # an .npz file is a zip archive
+NPY_MAGIC = b"\x93NUMPY"
 
 
 class Parameter(Tensor):
@@ -245,26 +250,18 @@ class Module:
 
         The file is written next to ``path`` under a temporary name and then
         renamed, so an interrupted save never leaves a half-written file. Read it
-        back with ``load``, or with ``numpy.load(path, allow_pickle=False)``.
+        back with ``load`` or `nn.load`, or with ``numpy.load(path, allow_pickle=False)``.
         """
-        path = os.fspath(path)
-        directory = os.path.dirname(os.path.abspath(path))
-        handle, temporary = tempfile.mkstemp(suffix=".npz.tmp", dir=directory)
-        try:
-            with os.fdopen(handle, "wb") as file:
-                np.savez(file, **self.state_dict())  # type: ignore[arg-type]
-            os.replace(temporary, path)
-        except BaseException:
-            os.unlink(temporary)
-            raise
+        state = self.state_dict()
+        write_atomically(path, lambda file: np.savez(file, **state))  # type: ignore[arg-type]
 
     def load(self, path: str | os.PathLike[str]) -> Module:
         """Load parameters saved by ``save`` (strictly: names and shapes must match). Returns self."""
-        with np.load(os.fspath(path), allow_pickle=False) as archive:
-            state = {name: archive[name] for name in archive.files}
         try:
-            self.load_state_dict(state)
+            self.load_state_dict(load(path))
         except ValueError as error:
+            if os.fspath(path) in str(error):
+                raise
             raise ValueError(f"loading {os.fspath(path)}: {error}") from None
         return self
 
@@ -320,3 +317,57 @@ class Sequential(Module):
 
     def __iter__(self) -> Iterator[Module]:
         return iter(list(self._modules.values()))
+
+
+def load(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
+    """Read the parameters in an ``.npz`` file written by `Module.save`: a dict of dotted names to arrays.
+
+    Nothing is unpickled. Pass the result to ``module.load_state_dict``, or
+    call ``module.load(path)`` to do both.
+
+    Raises
+    ------
+    ValueError
+        Naming the file, when it is not a complete, uncorrupted ``.npz`` archive
+        of numeric arrays (an ``.npy`` array, a text file, a truncated or empty
+        file, a failed checksum, an object array).
+    OSError
+        When the file cannot be read (FileNotFoundError, IsADirectoryError, ...).
+    """
+    name = os.fspath(path)
+    with open(name, "rb") as file:
+        start = file.read(len(NPY_MAGIC))
+    expected = "expected an .npz archive of arrays as written by Module.save"
+    if not start:
+        raise ValueError(f"{name}: the file is empty; {expected}")
+    if start.startswith(NPY_MAGIC):
+        raise ValueError(
+            f"{name}: {expected}, found a single .npy array (numpy.save); save a model with module.save(path)"
+        )
+    if not start.startswith(NPZ_MAGIC):
+        raise ValueError(f"{name}: {expected}, found something else (it does not start like a zip archive)")
+    try:
+        with np.load(name, allow_pickle=False) as archive:
+            state = {}
+            for key in archive.files:
+                state[key] = _numeric_member(archive, key, name)
+    except (zipfile.BadZipFile, EOFError, OSError) as error:
+        if isinstance(error, OSError) and not isinstance(error, zipfile.BadZipFile) and error.errno is not None:
+            raise
+        raise ValueError(f"{name}: {expected}, found a truncated or corrupt archive ({error})") from None
+    return state
+
+
+def _numeric_member(archive: Any, key: str, name: str) -> np.ndarray:
+    try:
+        value = archive[key]
+    except ValueError as error:
+        if "allow_pickle" not in str(error):
+            raise ValueError(f"{name}: entry {key!r} is not a valid array ({error})") from None
+        raise ValueError(
+            f"{name}: entry {key!r} holds Python objects, which are never unpickled when loading; "
+            f"a model file holds numeric arrays only (write it with Module.save)"
+        ) from None
+    if value.dtype.kind not in "biuf":
+        raise ValueError(f"{name}: entry {key!r} has dtype {value.dtype}; expected numbers")
+    return np.asarray(value)
