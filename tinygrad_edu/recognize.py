@@ -27,7 +27,7 @@ RELU_FAMILY = ("relu", "leaky_relu", "clip")
 _REGION_LIMIT = 12  # primitives searched back from a tensor: an activation is a short expression
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity: its fields are tensors
 class Activation:
     """One activation in the graph: its function, input and output tensors, options, and where it was made."""
 
