@@ -298,11 +298,12 @@ def test_a_forward_that_makes_nan_is_reported_not_judged():
     def nan_forward(W, b):
         return (X @ W + b).log().mean()  # log of negative numbers
 
-    report = check_backprop(nan_forward, PARAMS, true_grads()[0])
-    assert not report and all(p.status == "reference not finite" for p in report.parameters)
-    text = str(report)
-    assert "produces NaN/inf" in text and "log" in text and "test_backprop_check.py" in text
-    assert "mismatch" not in text and "ok" not in text.split("\n")[0]
+    for loss in (None, 0.5):
+        report = check_backprop(nan_forward, PARAMS, true_grads()[0], loss=loss)
+        assert not report and all(p.status == "reference not finite" for p in report.parameters)
+        text = str(report)
+        assert "produces NaN/inf" in text and "log" in text and "test_backprop_check.py" in text
+        assert "mismatch" not in text and "WRONG" not in text and "ok" not in text.split("\n")[0]
 
 
 def test_a_loss_that_differs_is_a_different_forward():

@@ -89,8 +89,13 @@ class BackpropReport:
 
     def _explanations(self) -> list[str]:
         lines = []
-        if self.reference_problem is not None:
+        if self.reference_problem is not None:  # nothing of yours is judged against a NaN reference
             lines.append(self.reference_problem)
+            if self.your_loss is not None:
+                lines.append(f"loss: yours {self.your_loss:.6g}, autodiff {self.true_loss:.6g}: not judged")
+            if self.float_event:
+                lines.append(f"first floating-point problem in your gradient code: {self.float_event}")
+            return lines
         if self.your_loss is not None:
             verdict = "ok" if self.loss_ok else "WRONG"
             lines.append(f"loss: yours {self.your_loss:.6g}, autodiff {self.true_loss:.6g}: {verdict}")
@@ -164,9 +169,8 @@ def check_backprop(
     report.float_event, report.extra_names = float_event, extra
     report.reference_problem = _reference_problem(run)
     if report.reference_problem is not None:
-        for check in checks:
-            check.status = "reference not finite"
-        report.loss_ok = your_loss is None
+        report.parameters = [ParameterCheck(c.name, c.shape, "reference not finite") for c in checks]
+        report.loss_ok = False
         return report
     report.findings = [w for w in (output_relu_warning(a) for a in output_relus(run.output, run.activations)) if w]
     averaged = _averaged_shapes(run.output)
