@@ -337,3 +337,24 @@ def test_weight_decay_on_sum_in_the_cost_is_read_the_right_way_round():
     report = check_backprop(cost_with_sum, PARAMS, {"W": grads["W"] + lam / m * PARAMS["W"], "b": grads["b"]})
     assert mistake(report, "W") == "weight decay on sum(w) in the loss, on sum(w**2) in your gradient"
     assert "the loss adds 0.2 * sum(w)" in str(report) and "-0." not in str(report)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_leaky_output_and_missing_decay_named_on_every_seed(seed):
+    """The "1e-10 one run, 0.6 the next" thread: the same mistake, whatever size the gradients have."""
+    r = np.random.default_rng(seed)
+    x, y, lam = r.standard_normal((6, 3)), r.standard_normal((6, 1)), 0.01
+    params = {"W1": r.standard_normal((3, 4)), "W2": r.standard_normal((4, 1))}
+
+    def forward(W1, W2):
+        z = (x @ W1).tanh() @ W2
+        out = (z > 0) * z + (z < 0) * 0.01 * z  # their leaky ReLU on the output
+        return ((out - y) ** 2).mean() + lam * ((W1 * W1).sum() + (W2 * W2).sum())
+
+    h = np.tanh(x @ params["W1"])
+    z = h @ params["W2"]
+    d_z = 2 * (np.where(z > 0, z, 0.01 * z) - y) / len(y) * np.where(z > 0, 1, 0.01)
+    grads = {"W1": x.T @ (d_z @ params["W2"].T * (1 - h**2)), "W2": h.T @ d_z}  # the decay term forgotten
+    report = check_backprop(forward, params, grads)
+    assert {mistake(report, "W1"), mistake(report, "W2")} == {"weight-decay term missing"}
+    assert any("leaky side" in f for f in report.findings) == bool(np.any(z < 0))
