@@ -9,8 +9,9 @@ trainer needs (``parameters()``, ``zero_grad()``, ``train()`` / ``eval()``,
 from __future__ import annotations
 
 import os
+import warnings
 import zipfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -101,6 +102,8 @@ class Module:
             elif isinstance(value, Tensor) and value.requires_grad and value.is_leaf:
                 value.name = name
                 self._parameters[name] = value
+            elif isinstance(value, (list, tuple, dict)) and value:
+                _warn_if_modules_inside(type(self).__name__, name, value)
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
@@ -226,12 +229,9 @@ class Module:
         for name, parameter in own.items():
             if name not in state:
                 continue
-            value = state[name]
-            value = np.asarray(value.data if isinstance(value, Tensor) else value)
-            if value.dtype.kind not in "biuf":
-                problems.append(f"{name}: values of dtype {value.dtype} are not numbers")
-            elif value.shape != parameter.shape:
-                problems.append(f"{name}: shape {value.shape} in the state, {parameter.shape} in the module")
+            problem, value = _state_value(state[name], parameter)
+            if problem:
+                problems.append(f"{name}: {problem}")
             else:
                 values[name] = value
         if problems:
@@ -371,3 +371,150 @@ def _numeric_member(archive: Any, key: str, name: str) -> np.ndarray:
     if value.dtype.kind not in "biuf":
         raise ValueError(f"{name}: entry {key!r} has dtype {value.dtype}; expected numbers")
     return np.asarray(value)
+
+
+class ModuleList(Module):
+    """A list of modules whose parameters are registered, as ``torch.nn.ModuleList``.
+
+    A plain Python list of layers assigned to an attribute is invisible to
+    ``parameters()`` (a warning says so); wrap it: ``self.blocks = ModuleList([...])``.
+    The modules are named ``"0"``, ``"1"``, ... (``blocks.0.weight``). It has no
+    ``forward``: iterate over it in the owner's ``forward``.
+    """
+
+    def __init__(self, modules: Iterable[Module] = ()) -> None:
+        super().__init__()
+        self.extend(modules)
+
+    def append(self, module: Module) -> ModuleList:
+        """Add ``module`` at the end; returns self."""
+        _check_module("ModuleList", len(self), module)
+        setattr(self, str(len(self)), module)
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> ModuleList:
+        """Add each of ``modules`` at the end; returns self."""
+        for module in modules:
+            self.append(module)
+        return self
+
+    def __getitem__(self, index: int | slice) -> Any:
+        items = list(self._modules.values())
+        if isinstance(index, slice):
+            return ModuleList(items[index])
+        return items[index]
+
+    def __setitem__(self, index: int, module: Module) -> None:
+        _check_module("ModuleList", index, module)
+        key = list(self._modules)[index]  # an IndexError for an index out of range, as for a list
+        self._modules[key] = module
+        object.__setattr__(self, key, module)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(list(self._modules.values()))
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(
+            "ModuleList has no forward(): it only holds modules. Iterate over it in your forward "
+            "(for layer in self.layers: x = layer(x)), or use Sequential to chain them."
+        )
+
+
+class ModuleDict(Module):
+    """A dict of modules whose parameters are registered, as ``torch.nn.ModuleDict``.
+
+    Keys are the names in ``named_parameters()`` (``heads.digit.weight``), so they
+    must be non-empty strings without dots. It has no ``forward``.
+    """
+
+    def __init__(self, modules: Mapping[str, Module] | None = None) -> None:
+        super().__init__()
+        for key, module in (modules or {}).items():
+            self[key] = module
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        if not isinstance(key, str) or not key or "." in key:
+            raise KeyError(f"ModuleDict: keys must be non-empty strings without '.', got {key!r}")
+        _check_module("ModuleDict", key, module)
+        self._modules[key] = module
+
+    def __getitem__(self, key: str) -> Module:
+        try:
+            return self._modules[key]
+        except KeyError:
+            raise KeyError(f"ModuleDict has no module {key!r}; it has {list(self._modules)}") from None
+
+    def __delitem__(self, key: str) -> None:
+        del self._modules[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._modules
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._modules))
+
+    def keys(self) -> list[str]:
+        return list(self._modules)
+
+    def values(self) -> list[Module]:
+        return list(self._modules.values())
+
+    def items(self) -> list[tuple[str, Module]]:
+        return list(self._modules.items())
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(
+            "ModuleDict has no forward(): it only holds modules. Call the one you need in your forward, "
+            "e.g. self.heads[name](x)."
+        )
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _check_module(owner: str, position: object, module: object) -> None:
+    if not isinstance(module, Module):
+        hint = " (wrap a function in nn.Activation(fn))" if callable(module) else ""
+        raise TypeError(f"{owner}: item {position!r} is a {type(module).__name__}, not an nn.Module{hint}.")
+
+
+def _warn_if_modules_inside(owner: str, name: str, value: list[Any] | tuple[Any, ...] | dict[Any, Any]) -> None:
+    """The classic trap: modules in a plain list or dict are not registered, so they have no parameters here."""
+    items = value.values() if isinstance(value, dict) else value
+    if any(isinstance(item, Module) for item in items):
+        container = "ModuleDict" if isinstance(value, dict) else "ModuleList"
+        warnings.warn(
+            f"{owner}.{name} is a plain {type(value).__name__} of modules: their parameters are not "
+            f"registered, so parameters(), the optimizer, state_dict() and train()/eval() do not see them. "
+            f"Use self.{name} = nn.{container}(...) instead.",
+            stacklevel=3,
+        )
+
+
+def _state_value(value: Any, parameter: Tensor) -> tuple[str, np.ndarray]:
+    """(problem, array) for one state entry: empty problem when it can be copied into ``parameter`` exactly."""
+    try:
+        array = np.asarray(value.data if isinstance(value, Tensor) else value)
+    except (TypeError, ValueError) as error:
+        return f"cannot be read as an array of numbers ({error}); is it a ragged nested list?", np.empty(0)
+    if array.dtype.kind not in "biuf":
+        return f"values of dtype {array.dtype} are not numbers", array
+    if array.shape != parameter.shape:
+        return f"shape {array.shape} in the state, {parameter.shape} in the module", array
+    with np.errstate(over="ignore", invalid="ignore"):
+        converted = array.astype(parameter.dtype)
+    overflow = np.isfinite(array) & ~np.isfinite(converted)
+    if overflow.any():
+        largest = np.abs(array[overflow]).max()
+        return (
+            f"values up to {largest:g} are beyond the range of {parameter.dtype} (they would become inf); "
+            f"the state is corrupt or was saved from a diverged run",
+            array,
+        )
+    return "", converted
