@@ -5,11 +5,7 @@ import backprop_gallery as gallery
 import numpy as np
 import pytest
 
-from tinygrad_edu import Tensor, check_backprop
-
-pytestmark = pytest.mark.skipif(
-    not hasattr(Tensor, "__array_function__"), reason="needs NumPy dispatch on Tensor (issue 12, first half)"
-)
+from tinygrad_edu import check_backprop
 
 CASES = [(net, bug) for net in gallery.NETWORKS for bug in net.BUGS]
 
