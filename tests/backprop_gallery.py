@@ -197,7 +197,8 @@ class ThetaWithBiasRow:
         cost = np.sum((h - cls.y) ** 2) / (2 * cls.m)
         if cls.decay_in_cost == "sum":
             return cost + cls.lam * (np.sum(theta1[1:]) + np.sum(theta2[1:]))
-        return cost + cls.lam / (2 * cls.m) * (np.sum(theta1[1:] ** 2) + np.sum(theta2[1:] ** 2))
+        penalty = np.sum([np.sum(theta[1:] ** 2) for theta in (theta1, theta2)])  # a list of one-element Tensors
+        return cost + cls.lam / (2 * cls.m) * penalty
 
     @classmethod
     def backward(cls, bug=None):
