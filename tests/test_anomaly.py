@@ -108,3 +108,15 @@ def test_the_composite_is_named_with_the_primitive():
     x = Tensor(np.array([4.0, -1.0]), requires_grad=True)
     with np.errstate(all="ignore"), detect_anomaly(), pytest.raises(AnomalyError, match=r"pow \(in sqrt"):
         x.sqrt()
+
+
+def test_the_same_advice_for_a_numpy_softmax_run_on_tensors():
+    W = Tensor(np.array([[-900.0, -905.0]]), requires_grad=True)
+
+    def softmax(x):  # the user's own, with NumPy functions
+        e = np.exp(x)
+        return e / np.sum(e, axis=1, keepdims=True)
+
+    with np.errstate(all="ignore"), detect_anomaly(), pytest.raises(AnomalyError, match="own max") as caught:
+        softmax(np.dot(np.ones((3, 1)), W))
+    assert "test_anomaly.py" in str(caught.value) and "return e / np.sum" in str(caught.value)
