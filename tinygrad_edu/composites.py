@@ -8,9 +8,13 @@ the call (name, inputs, options), so drawings show ``sigmoid`` as one node and
 messages can say "in softmax".
 
 Composites use only the Tensor's public methods, plus ``constant``: the one way
-to bring values computed from the data into the graph as a constant (a ReLU
-mask, a row max). A constant has no gradient, so each use says why the exact
-derivative is still right.
+to bring values computed from the data into the graph as a constant (a sign, a
+row max). A constant has no gradient, so a wrong derivative could hide in one
+(``x * x.detach()`` has the value x² and the derivative x). Only the composites
+named in ``DATA_CONSTANTS`` may do it, each saying why its derivative stays
+exact; tests/test_design_rule.py checks that no other does and gradchecks them
+all. Conditions (``x.data <= 0`` in relu) are not such constants: ``where``
+sends no gradient into its condition.
 """
 
 from __future__ import annotations
@@ -26,6 +30,14 @@ from .reductions import Axis, check_not_empty, normalize_axis
 
 if TYPE_CHECKING:
     from .tensor import Tensor
+
+
+DATA_CONSTANTS = frozenset({
+    "abs", "clip", "nan_to_num",  # a sign; the replacement values where the output ignores x
+    "softmax", "log_softmax", "logsumexp", "logaddexp", "binary_cross_entropy_with_logits",  # a shift m
+    "log1p", "expm1",  # NumPy's rounding correction of log(1 + x), exp(x) - 1
+})  # fmt: skip
+"""The composites allowed to build constants from their inputs' values (see the module docstring)."""
 
 
 def constant(like: Tensor, values: Any) -> Tensor:
@@ -156,14 +168,19 @@ def norm(x: Tensor, ord: Any = None, axis: Axis = None, keepdims: bool = False) 
 
 @composite
 def relu(x: Tensor) -> Tensor:
-    """max(x, 0) written as x * (x > 0): the mask is a constant, so relu' is the mask, and relu'(0) = 0."""
-    return x * constant(x, x.data > 0)
+    """max(x, 0) as where(x <= 0, 0, x): the gradient goes to x where x > 0, so relu'(0) = 0.
+
+    The zero branch is a fresh +0.0, so relu(-1) = 0.0 (not -0.0) and relu(-inf) = 0.
+    NaN is not <= 0, so relu(nan) = nan and its gradient passes through, as in PyTorch.
+    """
+    return x.where(~(x.data <= 0), 0.0)
 
 
 @composite
 def leaky_relu(x: Tensor, slope: float = 0.01) -> Tensor:
-    """x for x > 0, slope * x otherwise: x times a constant per-element slope (slope at 0, as PyTorch)."""
-    return x * constant(x, np.where(x.data > 0, 1.0, slope))
+    """where(x > 0, x, slope * x): the derivative is slope at 0 and below; NaN propagates (its derivative is
+    slope too), both as in PyTorch."""
+    return x.where(x.data > 0, x * slope)
 
 
 @composite

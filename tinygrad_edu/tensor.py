@@ -117,11 +117,6 @@ class Tensor:
         out._requires_grad = op is not None
         return out
 
-    @classmethod
-    def _constant(cls, value: Any) -> Tensor:
-        """A tensor outside the graph for a number or array given to ``Function.apply``."""
-        return cls._make(_to_array(value, None, "apply"), None)
-
     # ------------------------------------------------------------ attributes
 
     @property
@@ -664,7 +659,7 @@ def as_tensor(value: ArrayLike, like: Tensor | None = None) -> Tensor:
         return value
     if like is not None:
         return like._operand(value, "as_tensor")
-    return Tensor._constant(value)
+    return Tensor._make(_to_array(value, None, "as_tensor"), None)
 
 
 def where(condition: ArrayLike, a: ArrayLike, b: ArrayLike) -> Tensor:
@@ -709,13 +704,13 @@ def linear(x: ArrayLike, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 @_dim_aliases
 def cat(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     """Join tensors along an existing axis (numpy.concatenate)."""
-    return shape_ops.cat(tensors, axis)
+    return shape_ops.cat([as_tensor(t) for t in tensors], axis)
 
 
 @_dim_aliases
 def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     """Join same-shaped tensors along a new axis (numpy.stack)."""
-    return shape_ops.stack(tensors, axis)
+    return shape_ops.stack([as_tensor(t) for t in tensors], axis)
 
 
 # ---------------------------------------------------------------- helpers
@@ -760,7 +755,7 @@ def _matmul(a: Tensor, b: Tensor) -> Tensor:
 @functools.cache
 def _numpy_dispatch() -> Any:
     """The module behind the NumPy hooks (imported late: it imports this module)."""
-    from . import numpy_dispatch
+    from . import numpy_dispatch  # here, not above: numpy_dispatch builds its tables from Tensor's methods
 
     return numpy_dispatch
 
