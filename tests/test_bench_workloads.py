@@ -1,0 +1,47 @@
+"""Smoke test of bench/workloads.py: every workload and the scaling benchmark run and report (no timings checked)."""
+
+from __future__ import annotations
+
+import gc
+
+import numpy as np
+import pytest
+
+from bench import workloads
+
+
+def test_workloads_run_both_ways_on_a_tiny_budget():
+    rng = np.random.default_rng(0)
+    x = rng.random((300, 784), dtype=np.float32)
+    y = rng.integers(0, 10, size=300)
+    data = (x, y, x[:50], y[:50])
+    rows = workloads.run_workloads(["W1", "W2", "W3", "W4"], reps=1, max_batches=2, steps=3, iters=5, mnist_data=data)
+    assert [r["workload"] for r in rows] == ["W1", "W2", "W3", "W4"]
+    for r in rows:
+        assert r["numpy"] > 0 and r["ours"] > 0 and r["ratio"] == pytest.approx(r["ours"] / r["numpy"])
+    w1, w2, w3, w4 = rows
+    assert w1["numpy_note"] == w1["ours_note"]  # same weights, same batches: the same test accuracy
+    assert w3["numpy_note"].startswith("mse ") and w3["numpy_note"] == w3["ours_note"]
+    assert w4["ours_note"].endswith("grad err 0.0e+00")
+
+
+def test_scaling_reports_each_size_and_leaves_the_gc_setting_alone(capsys):
+    gc.disable()
+    try:
+        workloads.run_scaling([3], budget=10)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    rows = workloads.run_scaling([3], budget=10)
+    assert gc.isenabled()
+    workloads.print_scaling(rows)
+    assert "| chain | 3 |" in capsys.readouterr().out
+    assert {r["shape"] for r in rows} == {"chain", "fan-in"}
+    assert all(r[key] > 0 for r in rows for key in ("forward_gc", "backward_gc", "forward_no_gc", "backward_no_gc"))
+
+
+def test_command_line_smoke_prints_the_table(capsys, monkeypatch):
+    monkeypatch.setattr(workloads, "load_mnist", lambda: pytest.fail("the smoke run below needs no MNIST"))
+    workloads.main(["--smoke", "--workloads", "W3", "W4"])
+    out = capsys.readouterr().out
+    assert "| W3 |" in out and "| W4 |" in out and "| W1 |" not in out
