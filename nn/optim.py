@@ -24,6 +24,7 @@ from typing import Union
 import numpy as np
 
 from tinygrad_edu import Tensor
+from tinygrad_edu.locks import writable_data
 
 ParamsArg = Union[Iterable[Tensor], Iterable[tuple[str, Tensor]]]
 
@@ -147,7 +148,8 @@ class SGD(Optimizer):
                     buffer *= self.momentum
                     buffer += grad
                 grad = grad + self.momentum * buffer if self.nesterov else buffer
-            param.data -= self.lr * grad
+            data = writable_data(param)  # a fresh copy if a live graph saved it (tinygrad_edu/locks.py)
+            data -= self.lr * grad
 
     def _settings(self) -> dict[str, object]:
         return {
@@ -232,7 +234,8 @@ class Adam(Optimizer):
             tmp += eps
             np.divide(m, tmp, out=tmp)
             tmp *= step_size
-            param.data -= tmp
+            data = writable_data(param)  # a fresh copy if a live graph saved it (tinygrad_edu/locks.py)
+            data -= tmp
 
     def _settings(self) -> dict[str, object]:
         return {"lr": self.lr, "betas": self.betas, "eps": self.eps, "weight_decay": self.weight_decay}

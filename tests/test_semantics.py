@@ -378,7 +378,7 @@ def test_shape_errors_are_explained():
     with pytest.raises(ValueError, match="axis 2 is out of range"):
         x.sum(axis=2)
     with pytest.raises(ValueError, match="permutation"):
-        Tensor(np.ones((2, 3, 4))).transpose(0, 1)
+        Tensor(np.ones((2, 3, 4))).permute(0, 1)
     with pytest.raises(IndexError, match=r"index.*\(3, 4\)"):
         x[5]
     with pytest.raises(IndexError, match="integer or boolean"):

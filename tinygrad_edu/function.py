@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 
 from . import state
+from .locks import lock, release
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -60,11 +61,34 @@ class Function:
     needs_input_grad: tuple[bool, ...]
     saved_tensors: tuple[np.ndarray, ...] = ()
     released: bool = False  # set once backward has freed the saved arrays
+    locked: tuple[np.ndarray, ...] = ()  # saved arrays made read-only while this node lives (locks.py)
     source: str | None = None  # the user's line that made this node (detect_anomaly, gradcheck)
 
     def save_for_backward(self, *arrays: np.ndarray) -> None:
         """Keep arrays for backward. They are released after backward (unless retain_graph)."""
         self.saved_tensors = arrays
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Refuse, when the class is defined, a forward or backward written without ``@staticmethod``."""
+        super().__init_subclass__(**kwargs)
+        for method in ("forward", "backward"):
+            if method in cls.__dict__ and not isinstance(cls.__dict__[method], staticmethod):
+                raise TypeError(
+                    f"{cls.__name__}.{method} must be a @staticmethod taking ctx first, as in "
+                    f"torch.autograd.Function: write '@staticmethod' above 'def {method}(ctx, ...)'."
+                )
+
+    def release_saved(self) -> None:
+        """Free the saved arrays (after backward): they become writable again if no other node holds them."""
+        self.saved_tensors = ()
+        self.released = True
+        if self.locked:
+            release(self.locked)
+            self.locked = ()
+
+    def __del__(self, release: Any = release) -> None:
+        if self.locked:  # a graph dropped without backward: unlock what it saved
+            release(self.locked)
 
     @property
     def name(self) -> str:
@@ -101,6 +125,8 @@ class Function:
             ctx.needs_input_grad = needs
             if state.record_source:
                 ctx.source = state.user_source_line()
+            if ctx.saved_tensors:
+                ctx.locked = lock(ctx.saved_tensors)
             out = tensor_type._make(out_data, ctx)
         else:
             out = tensor_type._make(out_data, None)
