@@ -61,10 +61,10 @@ def sum_to_shape(
     right, every axis where ``grad`` differs from ``shape`` must be an axis of the node's output
     (``out_shape``) of that same size. Anything else is a wrong backward, reported by name.
     """
+    if grad.shape[1:] == shape and (out_shape is None or out_shape == grad.shape):
+        return np.add.reduce(grad, axis=0)  # the common case: a bias added to every row of a batch
     if out_shape is not None and not _could_broadcast_to(grad.shape, shape, out_shape):
         raise _bad_gradient_shape(op, grad.shape, shape)
-    if grad.shape[1:] == shape:  # the common case: a bias added to every row of a batch
-        return np.add.reduce(grad, axis=0)
     extra = grad.ndim - len(shape)
     if extra < 0:
         raise _bad_gradient_shape(op, grad.shape, shape)

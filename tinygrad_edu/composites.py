@@ -29,8 +29,13 @@ if TYPE_CHECKING:
 
 
 def constant(like: Tensor, values: Any) -> Tensor:
-    """``values`` as a tensor outside the graph, with ``like``'s dtype (a mask, a slope, a shift)."""
-    return type(like)._make(np.asarray(values, dtype=like.dtype), None)
+    """``values`` as a tensor outside the graph, with ``like``'s dtype (a mask, a slope, a shift).
+
+    The array is a new read-only one: no graph can see it change, so it needs no lock (locks.py).
+    """
+    array = np.asarray(values, dtype=like.dtype)  # values the composite just computed: nobody else holds them
+    array.setflags(write=False)
+    return type(like)._make(array, None)
 
 
 def _as_operand(like: Tensor, other: Any) -> Tensor:
@@ -144,21 +149,25 @@ def _log1p_of_small(u: Tensor) -> Tensor:
 @composite
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
     """exp(x) / sum(exp(x)) along ``axis``, each row shifted by its own max so exp never overflows."""
-    shifted = x - _row_max(x, axis, "softmax")
-    e = shifted.exp()
+    e = _shift_by_row_max(x, axis, "softmax").exp()
     return e / e.sum(axis=axis, keepdims=True)
 
 
 @composite
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     """x - logsumexp(x) along ``axis``: finite for any finite input (no log of an underflowed 0)."""
-    shifted = x - _row_max(x, axis, "log_softmax")
+    shifted = _shift_by_row_max(x, axis, "log_softmax")
     return shifted - shifted.exp().sum(axis=axis, keepdims=True).log()
 
 
-def _row_max(x: Tensor, axis: int, op_name: str) -> Tensor:
-    """Each row's max, as a constant: softmax does not change when a row is shifted, so the shift
-    needs no gradient (and non-finite maxima, e.g. an all -inf row, are replaced by 0)."""
+def _shift_by_row_max(x: Tensor, axis: int, op_name: str) -> Tensor:
+    """x minus each row's max, the max taken as a constant: softmax does not change when a row is
+    shifted, so the shift needs no gradient.
+
+    Rare cases, fixed only when some max is not finite: +inf entries count as the largest finite
+    number (softmax's limit: the +inf entries share all the probability; their gradient is 0), and
+    a row whose max is -inf or NaN is not shifted (its softmax is NaN: it has none).
+    """
     normalize_axis(op_name, axis, x.ndim)  # a clear error for a bad axis
     if x.shape[axis] == 0:
         raise ValueError(
@@ -166,9 +175,12 @@ def _row_max(x: Tensor, axis: int, op_name: str) -> Tensor:
             f"normalise over; check the axis (softmax is usually over the classes, axis=-1)."
         )
     row_max = np.maximum.reduce(x.data, axis=axis, keepdims=True)
-    if not math.isfinite(np.add.reduce(row_max, axis=None)):  # rare: fix only when some max is inf or NaN
+    if not math.isfinite(np.add.reduce(row_max, axis=None)):
+        if np.isposinf(row_max).any():
+            x = clip(x, hi=float(np.finfo(x.dtype).max))
+            row_max = np.maximum.reduce(x.data, axis=axis, keepdims=True)
         row_max = np.where(np.isfinite(row_max), row_max, 0)
-    return constant(x, row_max)
+    return x - constant(x, row_max)
 
 
 # ---------------------------------------------------------------- reductions

@@ -61,7 +61,7 @@ class Function:
     needs_input_grad: tuple[bool, ...]
     saved_tensors: tuple[np.ndarray, ...] = ()
     released: bool = False  # set once backward has freed the saved arrays
-    locked: tuple[np.ndarray, ...] = ()  # saved arrays made read-only while this node lives (locks.py)
+    locked: list[np.ndarray] = []  # saved arrays made read-only while this node lives (locks.py); never mutated
     source: str | None = None  # the user's line that made this node (detect_anomaly, gradcheck)
 
     def save_for_backward(self, *arrays: np.ndarray) -> None:
@@ -84,7 +84,7 @@ class Function:
         self.released = True
         if self.locked:
             release(self.locked)
-            self.locked = ()
+            self.locked = []
 
     def __del__(self, release: Any = release) -> None:
         if self.locked:  # a graph dropped without backward: unlock what it saved

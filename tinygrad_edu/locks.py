@@ -28,39 +28,40 @@ import numpy as np
 if TYPE_CHECKING:
     from .tensor import Tensor
 
-_locks: dict[int, list] = {}  # id(array) -> [array, number of live nodes that locked it]
+_locks: dict[int, int] = {}  # id(array) -> number of live nodes that locked it (each node keeps it alive)
 
 
-def lock(arrays: Iterable[object]) -> tuple[np.ndarray, ...]:
+def lock(arrays: Iterable[object], locks: dict[int, int] = _locks) -> list[np.ndarray]:
     """Make each array and its bases read-only; return what was locked, for ``release``."""
     locked = []
     for array in arrays:
         while isinstance(array, np.ndarray):
-            entry = _locks.get(id(array))
-            if entry is not None:
-                entry[1] += 1
+            key = id(array)
+            count = locks.get(key)
+            if count is not None:
+                locks[key] = count + 1
                 locked.append(array)
             elif array.flags.writeable:
-                array.flags.writeable = False
-                _locks[id(array)] = [array, 1]
+                array.setflags(write=False)
+                locks[key] = 1
                 locked.append(array)
             array = array.base
-    return tuple(locked)
+    return locked
 
 
-def release(locked: tuple[np.ndarray, ...], locks: dict[int, list] = _locks) -> None:
+def release(locked: list[np.ndarray], locks: dict[int, int] = _locks) -> None:
     """Undo one ``lock``: arrays no live node holds any more become writable again (bases first)."""
     for array in reversed(locked):
-        entry = locks.get(id(array))
-        if entry is None:
+        key = id(array)
+        count = locks[key]
+        if count > 1:
+            locks[key] = count - 1
             continue
-        entry[1] -= 1
-        if entry[1] == 0:
-            del locks[id(array)]
-            try:
-                array.flags.writeable = True
-            except ValueError:  # its base is still locked by another graph: it stays read-only
-                pass
+        del locks[key]
+        try:
+            array.setflags(write=True)
+        except ValueError:  # its base is still locked by another graph: it stays read-only
+            pass
 
 
 def is_locked(array: np.ndarray) -> bool:

@@ -242,8 +242,8 @@ class Tensor:
         """Turn a Python number or array into a constant tensor of *our* dtype (float32 stays float32)."""
         if isinstance(other, Tensor):
             return other
-        if type(other) is float and self.data.dtype.kind == "f":  # the common case: x * 0.5
-            return Tensor._make(np.array(other, dtype=self.data.dtype), None)
+        if type(other) in (float, int) and self.data.dtype.kind == "f":  # the common case: x * 0.5
+            return Tensor._make(_scalar(other, self.data.dtype), None)
         try:
             array = np.asarray(other)
         except (TypeError, ValueError) as error:
@@ -562,6 +562,21 @@ def _gradient_argument(grad: Any, tensor: Tensor) -> np.ndarray:
             f"{tensor.shape}, d(loss)/d(this tensor); got {type(grad).__name__} {str(grad)[:40]!r}."
         )
     return array.astype(tensor.dtype)
+
+
+_SCALARS: dict[tuple[float, np.dtype], np.ndarray] = {}  # read-only 0-d constants, shared by all nodes
+
+
+def _scalar(value: float, dtype: np.dtype) -> np.ndarray:
+    """A Python number as a read-only 0-d array of ``dtype``, made once per value (there is nothing to lock)."""
+    key = (value, dtype)
+    array = _SCALARS.get(key)
+    if array is None:
+        array = np.array(value, dtype=dtype)
+        array.setflags(write=False)
+        if value != 0 and len(_SCALARS) < 1024:  # -0.0 == 0.0 would share one entry: zeros are not kept
+            _SCALARS[key] = array
+    return array
 
 
 def _matmul(a: Tensor, b: Tensor) -> Tensor:
