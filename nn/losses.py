@@ -101,7 +101,7 @@ def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tenso
     n = logits.shape[0]
     log_probs = logits.log_softmax(axis=1)
     if labels.dtype.kind == "f":
-        picked = (log_probs * target).sum(axis=1)
+        picked = (log_probs.where(labels > 0, 0.0) * target).sum(axis=1)  # 0 log 0 = 0, even where log = -inf
     else:
         picked = log_probs[np.arange(n), labels]  # the log-probability of each sample's class
     if reduction == "none":

@@ -80,13 +80,13 @@ def sum_to_shape(
 
 def _could_broadcast_to(grad_shape: tuple[int, ...], shape: tuple[int, ...], out_shape: tuple[int, ...]) -> bool:
     """Whether ``grad_shape`` is ``shape`` stretched along axes (aligned from the right) that the output has."""
-    if len(grad_shape) < len(shape):
+    if not len(shape) <= len(grad_shape) <= len(out_shape):
         return False
     padded = (1,) * (len(grad_shape) - len(shape)) + shape
     for axis_from_right, (n_grad, n_input) in enumerate(zip(reversed(grad_shape), reversed(padded))):
         if n_grad == n_input:
             continue
-        if n_input != 1 or axis_from_right >= len(out_shape) or out_shape[-1 - axis_from_right] != n_grad:
+        if n_input != 1 or out_shape[-1 - axis_from_right] != n_grad:
             return False
     return True
 

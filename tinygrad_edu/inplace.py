@@ -51,7 +51,7 @@ def augmented(tensor: Tensor, other: Any, symbol: str) -> Tensor:
             f"{values.shape}: the result would have shape "
             f"{np.broadcast_shapes(tensor.shape, values.shape)}. Write t = t {symbol[0]} other for a new tensor."
         )
-    result_dtype = np.result_type(tensor.dtype, values.dtype) if ufunc is not np.true_divide else np.float64
+    result_dtype = np.result_type(tensor.dtype, values.dtype, np.float64 if ufunc is np.true_divide else np.bool_)
     if not np.can_cast(result_dtype, tensor.dtype, "same_kind"):
         raise TypeError(
             f"{symbol}: the result would be {result_dtype}, which cannot be stored in place in this "
