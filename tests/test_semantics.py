@@ -218,8 +218,9 @@ def test_saved_forward_arrays_are_not_mutated_by_backward():
 
     def collect(t):
         if t.op is not None:
-            saved.extend(a.copy() for a in t.op.saved_tensors)
-            saved_arrays.extend(t.op.saved_tensors)
+            kept = [a for a in t.op.saved_tensors if a is not None]  # None: not needed for these gradients
+            saved.extend(a.copy() for a in kept)
+            saved_arrays.extend(kept)
             for p in t.op.parents:
                 collect(p)
 

@@ -18,7 +18,7 @@ reaching the same tensor along several paths and schedules the inputs.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Optional
 
 import numpy as np
@@ -134,14 +134,16 @@ def run_backward(
         if anomaly_mode:
             from .anomaly import check_backward
 
-            check_backward(op, upstream, input_grads)
+            check_backward(op, upstream, tuple(input_grads))
         if on_step is not None:
-            on_step(tensor, upstream, input_grads)
+            on_step(tensor, upstream, tuple(input_grads))
         if not retain_graph:
-            op.release_saved()
+            op.saved_tensors = ()
+            op.released = True
+            op.locked = None  # unlocks the saved arrays (locks.Lock)
 
 
-def backward_step(tensor: Tensor, op: Function, upstream: np.ndarray) -> tuple[np.ndarray | None, ...]:
+def backward_step(tensor: Tensor, op: Function, upstream: np.ndarray) -> Sequence[np.ndarray | None]:
     """One node of the reverse pass: keep ``tensor``'s gradient, run its op's backward, check the result.
 
     Returns one gradient per input of ``op``, each of that input's shape and
@@ -156,7 +158,7 @@ def backward_step(tensor: Tensor, op: Function, upstream: np.ndarray) -> tuple[n
         )
     if tensor.grad is None:
         # An intermediate's gradient may be the very array passed on to its inputs: read-only.
-        upstream.setflags(write=False)
+        upstream.setflags(False)  # type: ignore[call-arg]  # positional: NumPy parses keywords slowly
         tensor.grad = upstream
     else:
         tensor.grad = tensor.grad + upstream  # retain_graph: a second pass accumulates
@@ -168,18 +170,35 @@ def backward_step(tensor: Tensor, op: Function, upstream: np.ndarray) -> tuple[n
             f"{op.name}.backward returned {len(input_grads)} gradient(s) for {len(op.parents)} "
             f"input(s); return one per input (None where no gradient is needed)."
         )
-    checked: list[np.ndarray | None] = []
-    for parent, parent_grad, needed in zip(op.parents, input_grads, op.needs_input_grad):
-        if not needed or parent_grad is None:
-            checked.append(None)
+    converted: list[np.ndarray | None] | None = None  # a copy, made only if some gradient must change (rare)
+    for position, (parent, parent_grad, needed) in enumerate(zip(op.parents, input_grads, op.needs_input_grad)):
+        if parent_grad is None:
             continue
         target = parent.data
-        if not isinstance(parent_grad, np.ndarray) or parent_grad.shape != target.shape:
-            parent_grad = sum_to_shape(_numeric(parent_grad, op), target.shape, op, tensor.shape)
-        if parent_grad.dtype != target.dtype:
-            parent_grad = _numeric(parent_grad, op).astype(target.dtype)  # float32 stays float32
-        checked.append(parent_grad)
-    return tuple(checked)
+        if not needed:  # a gradient nobody asked for (a custom Function may compute it anyway)
+            replacement = None
+        elif (
+            not isinstance(parent_grad, np.ndarray)
+            or parent_grad.shape != target.shape
+            or parent_grad.dtype != target.dtype
+        ):
+            replacement = _conform(parent_grad, target, op, tensor.data.shape)
+        else:
+            continue
+        if converted is None:
+            converted = list(input_grads)
+        converted[position] = replacement
+    return input_grads if converted is None else converted
+
+
+def _conform(grad: object, target: np.ndarray, op: Function, out_shape: tuple[int, ...]) -> np.ndarray:
+    """A gradient with the shape (broadcast axes summed) and dtype of its input, or a clear error."""
+    array = grad if isinstance(grad, np.ndarray) else _numeric(grad, op)
+    if array.shape != target.shape:
+        array = sum_to_shape(array, target.shape, op, out_shape)
+    if array.dtype != target.dtype:
+        array = _numeric(array, op).astype(target.dtype)  # float32 stays float32
+    return array
 
 
 def _numeric(grad: object, op: Function) -> np.ndarray:

@@ -34,7 +34,7 @@ def constant(like: Tensor, values: Any) -> Tensor:
     The array is a new read-only one: no graph can see it change, so it needs no lock (locks.py).
     """
     array = np.asarray(values, dtype=like.dtype)  # values the composite just computed: nobody else holds them
-    array.setflags(write=False)
+    array.setflags(False)  # type: ignore[call-arg]  # positional: faster (see locks.py)
     return type(like)._make(array, None)
 
 

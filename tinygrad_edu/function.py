@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 
 from . import state
-from .locks import lock, release
+from .locks import Lock, lock
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -61,7 +61,7 @@ class Function:
     needs_input_grad: tuple[bool, ...]
     saved_tensors: tuple[np.ndarray, ...] = ()
     released: bool = False  # set once backward has freed the saved arrays
-    locked: list[np.ndarray] = []  # saved arrays made read-only while this node lives (locks.py); never mutated
+    locked: Lock | None = None  # the saved arrays made read-only while this node can run backward (locks.py)
     source: str | None = None  # the user's line that made this node (detect_anomaly, gradcheck)
 
     def save_for_backward(self, *arrays: np.ndarray) -> None:
@@ -77,18 +77,6 @@ class Function:
                     f"{cls.__name__}.{method} must be a @staticmethod taking ctx first, as in "
                     f"torch.autograd.Function: write '@staticmethod' above 'def {method}(ctx, ...)'."
                 )
-
-    def release_saved(self) -> None:
-        """Free the saved arrays (after backward): they become writable again if no other node holds them."""
-        self.saved_tensors = ()
-        self.released = True
-        if self.locked:
-            release(self.locked)
-            self.locked = []
-
-    def __del__(self, release: Any = release) -> None:
-        if self.locked:  # a graph dropped without backward: unlock what it saved
-            release(self.locked)
 
     @property
     def name(self) -> str:
@@ -113,6 +101,7 @@ class Function:
             inputs = tuple(x if isinstance(x, tensor_type) else tensor_type._constant(x) for x in inputs)
             needs = tuple([t._requires_grad for t in inputs])
         ctx = cls()
+        ctx.needs_input_grad = needs  # forward may read it too, to save only what backward will need
         try:
             out_data = cls.forward(ctx, *[t.data for t in inputs], **options)
         except (ValueError, IndexError) as error:
@@ -122,7 +111,6 @@ class Function:
         if True in needs and state.grad_enabled:
             ctx.parents = inputs
             ctx.options = options
-            ctx.needs_input_grad = needs
             if state.record_source:
                 ctx.source = state.user_source_line()
             if ctx.saved_tensors:

@@ -21,7 +21,7 @@ it was computed from.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -31,37 +31,49 @@ if TYPE_CHECKING:
 _locks: dict[int, int] = {}  # id(array) -> number of live nodes that locked it (each node keeps it alive)
 
 
-def lock(arrays: Iterable[object], locks: dict[int, int] = _locks) -> list[np.ndarray]:
-    """Make each array and its bases read-only; return what was locked, for ``release``."""
+class Lock:
+    """The arrays one node locked. Dropping it (the node is freed, or backward sets ``node.locked = None``)
+    releases them: arrays no other live node holds become writable again."""
+
+    __slots__ = ("arrays",)
+
+    def __init__(self, arrays: list[np.ndarray]) -> None:
+        self.arrays = arrays
+
+    def __del__(self, locks: dict[int, int] = _locks) -> None:
+        for array in reversed(self.arrays):  # views before the arrays they view
+            key = id(array)
+            count = locks[key] - 1
+            if count:
+                locks[key] = count
+                continue
+            del locks[key]
+            try:
+                array.setflags(True)
+            except ValueError:  # its base is still locked by another graph: it stays read-only
+                pass
+
+
+def lock(arrays: Iterable[Any], locks: dict[int, int] = _locks) -> Lock | None:
+    """Make each array and its bases read-only; the returned ``Lock`` releases them when dropped."""
     locked = []
     for array in arrays:
-        while isinstance(array, np.ndarray):
+        while array is not None:
             key = id(array)
-            count = locks.get(key)
-            if count is not None:
-                locks[key] = count + 1
-                locked.append(array)
-            elif array.flags.writeable:
-                array.setflags(write=False)
+            if key in locks:
+                locks[key] += 1
+            else:
+                try:
+                    if not array.flags.writeable:  # read-only already (a constant, the user's): leave it
+                        array = array.base
+                        continue
+                except AttributeError:  # not an array: a custom Function saved a number, or a buffer base
+                    break
+                array.setflags(False)  # positional: NumPy parses the keyword form three times slower
                 locks[key] = 1
-                locked.append(array)
+            locked.append(array)
             array = array.base
-    return locked
-
-
-def release(locked: list[np.ndarray], locks: dict[int, int] = _locks) -> None:
-    """Undo one ``lock``: arrays no live node holds any more become writable again (bases first)."""
-    for array in reversed(locked):
-        key = id(array)
-        count = locks[key]
-        if count > 1:
-            locks[key] = count - 1
-            continue
-        del locks[key]
-        try:
-            array.setflags(write=True)
-        except ValueError:  # its base is still locked by another graph: it stays read-only
-            pass
+    return Lock(locked) if locked else None
 
 
 def is_locked(array: np.ndarray) -> bool:

@@ -573,7 +573,7 @@ def _scalar(value: float, dtype: np.dtype) -> np.ndarray:
     array = _SCALARS.get(key)
     if array is None:
         array = np.array(value, dtype=dtype)
-        array.setflags(write=False)
+        array.setflags(False)  # type: ignore[call-arg]  # positional: faster (see locks.py)
         if value != 0 and len(_SCALARS) < 1024:  # -0.0 == 0.0 would share one entry: zeros are not kept
             _SCALARS[key] = array
     return array
