@@ -131,6 +131,9 @@ def gradcheck(
     input, for large inputs. ``raise_on_fail=True`` raises ``GradcheckError``
     with the report, for use in tests. When it fails, the report names the
     first recorded operation whose backward is wrong and the line that made it.
+    If fn's value is NaN/inf at the inputs, or within eps of them, the report
+    says so (and where the NaN/inf first appears) instead of blaming a backward.
+    The inputs may also be given as one tuple, PyTorch's ``gradcheck(fn, (x, y))``.
     """
     if len(inputs) == 1 and isinstance(inputs[0], (tuple, list)) and any(isinstance(v, Tensor) for v in inputs[0]):
         inputs = tuple(inputs[0])  # PyTorch's spelling, gradcheck(fn, (x, y)): the inputs as one tuple
