@@ -12,7 +12,7 @@ Run: python examples/backprop_bugs.py            (every bug, then the correct ve
 
 from __future__ import annotations
 
-import sys
+import argparse
 from dataclasses import dataclass, fields, replace
 
 import numpy as np
@@ -145,7 +145,24 @@ def check(bugs: Bugs, task: str):
 REGRESSION_BUGS = ("relu_on_regression_output", "weight_decay_sum")
 
 
-def main(names):
+BUG_NAMES = [f.name for f in fields(Bugs)]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog="Each check prints the relative error per parameter and names the bug it points to.",
+    )
+    parser.add_argument(
+        "bugs",
+        nargs="*",
+        metavar="BUG",
+        help=f"bugs to switch on, one at a time (default: all of them): {', '.join(BUG_NAMES)}",
+    )
+    names = parser.parse_args(argv).bugs or BUG_NAMES
+    unknown = [name for name in names if name not in BUG_NAMES]
+    if unknown:  # checked here: argparse's choices reject an empty list for nargs="*"
+        parser.error(f"unknown bug(s) {', '.join(unknown)}; choose among {', '.join(BUG_NAMES)}")
     for name in names:
         print(f"=== bug: {name} ".ljust(72, "="))
         task = "regression" if name in REGRESSION_BUGS else "classification"
@@ -157,4 +174,4 @@ def main(names):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:] or [f.name for f in fields(Bugs)])
+    main()

@@ -8,11 +8,22 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 from numpy.typing import DTypeLike
 
-__all__ = ["BatchLoader", "batch_size_ramp", "crop_border", "scale_pixels", "train_val_split"]
+from tinygrad_edu import Tensor, as_tensor
+
+__all__ = [
+    "BatchLoader",
+    "DataLoader",
+    "TensorDataset",
+    "batch_size_ramp",
+    "crop_border",
+    "scale_pixels",
+    "train_val_split",
+]
 
 
 def train_val_split(
@@ -195,6 +206,94 @@ class BatchLoader:
             # A slice gives views (no copy); an index array copies each batch once.
             rows = slice(start, stop) if order is None else order[start:stop]
             yield self.x[rows], self.y[rows]
+
+
+class TensorDataset:
+    """Arrays of examples indexed together, as ``torch.utils.data.TensorDataset``: ``dataset[i]`` is a tuple.
+
+    Parameters
+    ----------
+    *arrays : numpy.ndarray or Tensor
+        One or more arrays with the same length along the first axis, e.g. the
+        inputs and the labels. Tensors are used through their arrays (not copied).
+    """
+
+    def __init__(self, *arrays: np.ndarray | Tensor) -> None:
+        if not arrays:
+            raise ValueError("TensorDataset: give at least one array, e.g. TensorDataset(x_train, y_train)")
+        self.arrays = tuple(a.data if isinstance(a, Tensor) else np.asarray(a) for a in arrays)
+        lengths = [len(a) if a.ndim else None for a in self.arrays]
+        if None in lengths or len(set(lengths)) != 1:
+            shapes = ", ".join(str(a.shape) for a in self.arrays)
+            raise ValueError(
+                f"TensorDataset: every array must have the same length along the first axis (one row per "
+                f"example), got shapes {shapes}"
+            )
+
+    def __len__(self) -> int:
+        return len(self.arrays[0])
+
+    def __getitem__(self, index: Any) -> tuple[np.ndarray, ...]:
+        return tuple(a[index] for a in self.arrays)
+
+
+class DataLoader:
+    """Batches of a ``TensorDataset`` as tuples of Tensors, shaped like ``torch.utils.data.DataLoader``.
+
+    A thin layer over `BatchLoader`: the same seeded, per-epoch order, so a run
+    is reproducible and resuming at epoch ``e`` (``loader.epoch = e``) replays
+    the order an uninterrupted run would have used.
+
+    Parameters
+    ----------
+    dataset : TensorDataset
+    batch_size : int, default 1
+    shuffle : bool, default False
+        A new random order each epoch (PyTorch's default is False too).
+    seed : int, default 0
+        Seed of the shuffling (PyTorch takes a ``generator`` instead).
+    drop_last : bool, default False
+        Skip the last batch when it is smaller than ``batch_size``.
+
+    Examples
+    --------
+    >>> loader = DataLoader(TensorDataset(x_train, y_train), batch_size=64, shuffle=True, seed=0)
+    >>> for xb, yb in loader:
+    ...     loss = F.cross_entropy(model(xb), yb)
+    """
+
+    def __init__(
+        self, dataset: TensorDataset, batch_size: int = 1, shuffle: bool = False, seed: int = 0, drop_last: bool = False
+    ) -> None:
+        if not isinstance(dataset, TensorDataset):
+            raise TypeError(
+                f"DataLoader: dataset must be a TensorDataset, got {type(dataset).__name__}; "
+                f"wrap arrays with TensorDataset(x, y)."
+            )
+        self.dataset = dataset
+        rows = np.arange(len(dataset))
+        self._rows = BatchLoader(rows, rows, batch_size, shuffle=shuffle, seed=seed, drop_last=drop_last)
+
+    @property
+    def batch_size(self) -> int:
+        return self._rows.batch_size
+
+    @property
+    def epoch(self) -> int:
+        """The epoch the next ``for`` loop runs (set it to resume)."""
+        return self._rows.epoch
+
+    @epoch.setter
+    def epoch(self, value: int) -> None:
+        self._rows.epoch = operator.index(value)
+
+    def __len__(self) -> int:
+        """Number of batches in one epoch."""
+        return len(self._rows)
+
+    def __iter__(self) -> Iterator[tuple[Tensor, ...]]:
+        for rows, _ in self._rows:
+            yield tuple(as_tensor(array) for array in self.dataset[rows])
 
 
 def batch_size_ramp(start: int, final: int, epoch: int) -> int:

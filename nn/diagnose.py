@@ -15,6 +15,7 @@ The checks, on one batch, with dropout off (the model's mode is restored):
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,8 +23,8 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu import Tensor
-from tinygrad_edu.activation_calls import Call, watch_activations
 from tinygrad_edu.backprop_check import output_relu_warning, output_relus
+from tinygrad_edu.recognize import Activation, find_activations
 
 from .module import Module
 from .optim import Adam
@@ -52,21 +53,44 @@ class HealthReport:
     def problems(self) -> list[Finding]:
         return [f for f in self.findings if f.level != "ok"]
 
+    def _headline(self) -> str:
+        return f"model health: {'ok' if self else 'PROBLEMS FOUND'}"
+
+    def _rows(self) -> list[tuple[str, ...]]:
+        rows: list[tuple[str, ...]] = [("parameter", "shape", "|param|", "|grad|", "|grad|/|param|")]
+        for name, shape, param_norm, grad_norm in self.gradient_table:
+            ratio = "-" if grad_norm is None or param_norm == 0 else f"{grad_norm / param_norm:.2e}"
+            grad = "none" if grad_norm is None else f"{grad_norm:.2e}"
+            rows.append((name, str(shape), f"{param_norm:.2e}", grad, ratio))
+        return rows
+
     def __str__(self) -> str:
-        lines = [f"model health: {'ok' if self else 'PROBLEMS FOUND'}"]
+        lines = [self._headline()]
         for f in self.findings:
             lines.append(f"[{f.level}] {f.check}: {f.message}")
             if f.advice:
                 lines.append(f"    try: {f.advice}")
         lines.append("gradient norms:")
-        rows = [("parameter", "shape", "|param|", "|grad|", "|grad|/|param|")]
-        for name, shape, param_norm, grad_norm in self.gradient_table:
-            ratio = "-" if grad_norm is None or param_norm == 0 else f"{grad_norm / param_norm:.2e}"
-            grad = "none" if grad_norm is None else f"{grad_norm:.2e}"
-            rows.append((name, str(shape), f"{param_norm:.2e}", grad, ratio))
+        rows = self._rows()
         widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
         lines += ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
         return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        """The same content as ``str()`` as two HTML tables, findings and gradient norms (for notebooks)."""
+        findings = [("level", "check", "finding", "try")] + [(f.level, f.check, f.message, f.advice)
+                                                             for f in self.findings]  # fmt: skip
+        return (
+            f"<div><p><b>{html.escape(self._headline())}</b></p>{_html_table(findings)}"
+            f"<p>gradient norms:</p>{_html_table(self._rows())}</div>"
+        )
+
+
+def _html_table(rows: Sequence[tuple[str, ...]]) -> str:
+    head, *body = rows
+    cells = "<tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in head) + "</tr>"
+    cells += "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in body)
+    return f"<table>{cells}</table>"
 
 
 def diagnose(
@@ -90,9 +114,9 @@ def diagnose(
     model.eval()
     try:
         model.zero_grad()
-        with watch_activations() as calls:
-            out = model(x)
-            loss = loss_fn(out, y)
+        out = model(x)
+        loss = loss_fn(out, y)
+        calls = find_activations(loss)
         loss.backward()
         findings = [_initial_loss(loss, out, y, loss_fn)]
         table, gradient_findings = _gradients(model)
@@ -157,13 +181,13 @@ def _gradients(model: Module) -> tuple[list[tuple[str, tuple[int, ...], float, f
     return table, findings
 
 
-def _layer(call: Call, names: dict[int, str]) -> str:
+def _layer(call: Activation, names: dict[int, str]) -> str:
     """The module that made the call, by its dotted name (or the user's line, outside modules)."""
     where = next((names[id(m)] for m in reversed(call.output.scope) if id(m) in names), "")
-    return f"{call.name} {where!r}" if where else f"{call.name} at {call.source}"
+    return f"{call.name} {where!r}" if where else call.describe()
 
 
-def _units(calls: list[Call], names: dict[int, str]) -> list[Finding]:
+def _units(calls: list[Activation], names: dict[int, str]) -> list[Finding]:
     findings = []
     for call in calls:
         out = call.output.data
@@ -184,7 +208,7 @@ def _units(calls: list[Call], names: dict[int, str]) -> list[Finding]:
     return findings
 
 
-def _outputs(out: Tensor, y: Any, loss: Tensor, calls: list[Call], names: dict[int, str]) -> list[Finding]:
+def _outputs(out: Tensor, y: Any, loss: Tensor, calls: list[Activation], names: dict[int, str]) -> list[Finding]:
     warnings = (output_relu_warning(call, _layer(call, names)) for call in output_relus(loss, calls))
     findings = [Finding("output", "problem", w) for w in warnings if w is not None]
     labels = np.asarray(y.data if isinstance(y, Tensor) else y)

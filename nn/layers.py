@@ -12,8 +12,9 @@ from typing import Union
 
 import numpy as np
 
-from tinygrad_edu import Tensor, cat, get_rng, linear
+from tinygrad_edu import Tensor, as_tensor, cat, linear
 
+from .functional import check_dropout_probability, dropout
 from .init import kaiming_uniform_, uniform_, xavier_uniform_
 from .module import Module, Parameter, Sequential
 
@@ -69,7 +70,9 @@ class Linear(Module):
             bound = 1.0 / math.sqrt(self.in_features)
             uniform_(self.bias, -bound, bound)
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor | np.ndarray) -> Tensor:
+        if not isinstance(x, (Tensor, np.ndarray)):  # a nested list, as Tensor() accepts
+            x = Tensor(x, dtype=self.weight.dtype)
         if x.shape[-1:] != (self.in_features,):
             hint = ""
             if x.ndim > 2:
@@ -103,19 +106,11 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5) -> None:
         super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(
-                f"Dropout: p is the probability of dropping a unit, so it must be in [0, 1]; got {p}"
-            )
+        check_dropout_probability("Dropout", p)
         self.p = float(p)
 
     def forward(self, x: Tensor) -> Tensor:
-        if not self.training or self.p == 0.0:
-            return x
-        if self.p == 1.0:
-            return x * 0.0
-        keep = get_rng().random(x.shape) >= self.p
-        return x * (keep * x.dtype.type(1.0 / (1.0 - self.p)))
+        return dropout(x, self.p, self.training)
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
@@ -164,6 +159,20 @@ class Identity(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return x
+
+
+class Flatten(Module):
+    """Merge the axes from ``start_dim`` on into one: images (N, 28, 28) -> (N, 784), as ``torch.nn.Flatten``."""
+
+    def __init__(self, start_dim: int = 1) -> None:
+        super().__init__()
+        self.start_dim = start_dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        return as_tensor(x).flatten(self.start_dim)
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}"
 
 
 class Activation(Module):

@@ -9,11 +9,14 @@ broadcasting would silently turn a (N, 1) prediction and a (N,) target into an
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from tinygrad_edu import Tensor, composite
+
+from .module import Module
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -98,15 +101,50 @@ def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tenso
             f"cross_entropy: target must hold integer class labels or floating probabilities, "
             f"got dtype {labels.dtype}."
         )
-    n = logits.shape[0]
     log_probs = logits.log_softmax(axis=1)
     if labels.dtype.kind == "f":
-        picked = (log_probs.where(labels > 0, 0.0) * target).sum(axis=1)  # 0 log 0 = 0, even where log = -inf
-    else:
-        picked = log_probs[np.arange(n), labels]  # the log-probability of each sample's class
-    if reduction == "none":
-        return -picked
-    return picked.sum() * (-1.0 / n if reduction == "mean" else -1.0)
+        # 0 log 0 = 0, also where log_softmax is -inf (a probability that underflowed)
+        return _reduce_negated((log_probs.where(labels > 0, 0.0) * target).sum(axis=1), reduction)
+    return _pick_classes(log_probs, labels, reduction)
+
+
+@composite
+def nll_loss(log_probs: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of the target classes: ``-log_probs[i, target[i]]``, averaged by default.
+
+    The second half of ``cross_entropy``, for a model whose last step is
+    ``log_softmax`` (``cross_entropy(z, y) == nll_loss(z.log_softmax(axis=1), y)``).
+
+    Parameters
+    ----------
+    log_probs : Tensor, shape (N, C)
+        Log-probabilities, e.g. ``logits.log_softmax(axis=1)``.
+    target : integer array of shape (N,)
+        Class labels in ``[0, C)``.
+    reduction : {"mean", "sum", "none"}
+    """
+    _check_reduction("nll_loss", reduction)
+    if not isinstance(log_probs, Tensor) or log_probs.ndim != 2:
+        got = f"shape {log_probs.shape}" if isinstance(log_probs, Tensor) else type(log_probs).__name__
+        raise ValueError(f"nll_loss: log_probs must be a Tensor of shape (N, C), got {got}")
+    labels = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if labels.dtype.kind not in "iu":
+        raise TypeError(
+            f"nll_loss: target must be integer class labels, got dtype {labels.dtype}; "
+            f"convert them with target.astype(numpy.int64)."
+        )
+    _check_labels(labels, log_probs.shape)
+    if log_probs.shape[0] == 0 and reduction == "mean":
+        raise ValueError("nll_loss: the batch is empty (0 rows), so there is no mean to take")
+    return _pick_classes(log_probs, labels, reduction)
+
+
+@composite
+def l1_loss(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Mean absolute error ``|pred - target|``, averaged over all elements by default (shapes must match)."""
+    _check_reduction("l1_loss", reduction)
+    target = _same_shape_target("l1_loss", pred, target)
+    return _reduce((pred - target).abs(), reduction)
 
 
 @composite
@@ -145,12 +183,54 @@ def binary_cross_entropy_with_logits(logits: Tensor, target: Any, reduction: str
     return _reduce(softplus - logits * target, reduction)
 
 
+@composite
+def binary_cross_entropy(probs: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Binary cross-entropy of probabilities: ``-(y * log(p) + (1 - y) * log(1 - p))``, averaged by default.
+
+    For a model that ends in ``sigmoid``. Each log is floored at -100 as in
+    PyTorch (the probabilities are clipped to at least ``exp(-100)``), so a
+    saturated 0 or 1 gives a large finite loss, not inf. ``binary_cross_entropy_with_logits``
+    on the scores before the sigmoid is more accurate: prefer it.
+
+    Raises
+    ------
+    ValueError
+        If the shapes differ, or a probability or a target lies outside [0, 1].
+    """
+    _check_reduction("binary_cross_entropy", reduction)
+    target = _same_shape_target("binary_cross_entropy", probs, target)
+    targets = target.data if isinstance(target, Tensor) else target
+    for what, values in (("probabilities", probs.data), ("targets", targets)):
+        if values.size and not (values.min() >= 0 and values.max() <= 1):
+            raise ValueError(
+                f"binary_cross_entropy: {what} must lie in [0, 1], got values from {values.min()} to "
+                f"{values.max()}. For raw scores use binary_cross_entropy_with_logits."
+            )
+    floor = math.exp(-100)
+    log_p = probs.clip(lo=floor).log()
+    log_not_p = (1 - probs).clip(lo=floor).log()
+    return _reduce(-(log_p * target + log_not_p * (1 - target)), reduction)
+
+
 # ---------------------------------------------------------------- helpers
 
 
 def _check_reduction(name: str, reduction: str) -> None:
     if reduction not in REDUCTIONS:
         raise ValueError(f'{name}: reduction must be "mean", "sum" or "none", got {reduction!r}')
+
+
+def _pick_classes(log_probs: Tensor, labels: np.ndarray, reduction: str) -> Tensor:
+    """Minus the log-probability of each sample's class (picked by integer indexing), reduced."""
+    picked = log_probs[np.arange(log_probs.shape[0]), labels]
+    return _reduce_negated(picked, reduction)
+
+
+def _reduce_negated(per_sample: Tensor, reduction: str) -> Tensor:
+    """``-per_sample``, reduced over the batch; the minus sign joins the 1/N factor (one node fewer)."""
+    if reduction == "none":
+        return -per_sample
+    return per_sample.sum() * (-1.0 / per_sample.shape[0] if reduction == "mean" else -1.0)
 
 
 def _reduce(losses: Tensor, reduction: str) -> Tensor:
@@ -214,3 +294,60 @@ def _check_probability_rows(target: np.ndarray) -> None:
             f"{row} is {np.array2string(target[row], threshold=8, precision=4)} (sum {sums[row]:.6g}); "
             f"{bad_rows.size} row(s) are wrong. For class labels pass integers; otherwise normalise each row."
         )
+
+
+# ---------------------------------------------------------------- the same losses as modules
+
+
+class _Loss(Module):
+    """A loss function as a module (PyTorch's ``nn.CrossEntropyLoss()`` style): ``loss(pred, target)``."""
+
+    def __init__(self, reduction: str = "mean") -> None:
+        super().__init__()
+        _check_reduction(type(self).__name__, reduction)
+        self.reduction = reduction
+
+    def extra_repr(self) -> str:
+        return f"reduction={self.reduction!r}"
+
+
+class CrossEntropyLoss(_Loss):
+    """``cross_entropy(logits, target, reduction)`` as a module."""
+
+    def forward(self, logits: Tensor, target: Any) -> Tensor:
+        return cross_entropy(logits, target, self.reduction)
+
+
+class NLLLoss(_Loss):
+    """``nll_loss(log_probs, target, reduction)`` as a module."""
+
+    def forward(self, log_probs: Tensor, target: Any) -> Tensor:
+        return nll_loss(log_probs, target, self.reduction)
+
+
+class MSELoss(_Loss):
+    """``mse_loss(pred, target, reduction)`` as a module."""
+
+    def forward(self, pred: Tensor, target: Any) -> Tensor:
+        return mse_loss(pred, target, self.reduction)
+
+
+class L1Loss(_Loss):
+    """``l1_loss(pred, target, reduction)`` as a module."""
+
+    def forward(self, pred: Tensor, target: Any) -> Tensor:
+        return l1_loss(pred, target, self.reduction)
+
+
+class BCELoss(_Loss):
+    """``binary_cross_entropy(probs, target, reduction)`` as a module."""
+
+    def forward(self, probs: Tensor, target: Any) -> Tensor:
+        return binary_cross_entropy(probs, target, self.reduction)
+
+
+class BCEWithLogitsLoss(_Loss):
+    """``binary_cross_entropy_with_logits(logits, target, reduction)`` as a module."""
+
+    def forward(self, logits: Tensor, target: Any) -> Tensor:
+        return binary_cross_entropy_with_logits(logits, target, self.reduction)

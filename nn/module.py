@@ -9,14 +9,20 @@ trainer needs (``parameters()``, ``zero_grad()``, ``train()`` / ``eval()``,
 from __future__ import annotations
 
 import os
-import tempfile
-from collections.abc import Iterator, Mapping
+import warnings
+import zipfile
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from tinygrad_edu import Tensor
 from tinygrad_edu.function import module_scope
+
+from .atomic_files import write_atomically
+
+NPZ_MAGIC = b"PK\x03\x04"  # an .npz file is a zip archive
+NPY_MAGIC = b"\x93NUMPY"
 
 
 class Parameter(Tensor):
@@ -96,6 +102,8 @@ class Module:
             elif isinstance(value, Tensor) and value.requires_grad and value.is_leaf:
                 value.name = name
                 self._parameters[name] = value
+            elif isinstance(value, (list, tuple, dict)) and value:
+                _warn_if_modules_inside(type(self).__name__, name, value)
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
@@ -221,12 +229,9 @@ class Module:
         for name, parameter in own.items():
             if name not in state:
                 continue
-            value = state[name]
-            value = np.asarray(value.data if isinstance(value, Tensor) else value)
-            if value.dtype.kind not in "biuf":
-                problems.append(f"{name}: values of dtype {value.dtype} are not numbers")
-            elif value.shape != parameter.shape:
-                problems.append(f"{name}: shape {value.shape} in the state, {parameter.shape} in the module")
+            problem, value = _state_value(state[name], parameter)
+            if problem:
+                problems.append(f"{name}: {problem}")
             else:
                 values[name] = value
         if problems:
@@ -245,26 +250,18 @@ class Module:
 
         The file is written next to ``path`` under a temporary name and then
         renamed, so an interrupted save never leaves a half-written file. Read it
-        back with ``load``, or with ``numpy.load(path, allow_pickle=False)``.
+        back with ``load`` or `nn.load`, or with ``numpy.load(path, allow_pickle=False)``.
         """
-        path = os.fspath(path)
-        directory = os.path.dirname(os.path.abspath(path))
-        handle, temporary = tempfile.mkstemp(suffix=".npz.tmp", dir=directory)
-        try:
-            with os.fdopen(handle, "wb") as file:
-                np.savez(file, **self.state_dict())  # type: ignore[arg-type]
-            os.replace(temporary, path)
-        except BaseException:
-            os.unlink(temporary)
-            raise
+        state = self.state_dict()
+        write_atomically(path, lambda file: np.savez(file, **state))  # type: ignore[arg-type]
 
     def load(self, path: str | os.PathLike[str]) -> Module:
         """Load parameters saved by ``save`` (strictly: names and shapes must match). Returns self."""
-        with np.load(os.fspath(path), allow_pickle=False) as archive:
-            state = {name: archive[name] for name in archive.files}
         try:
-            self.load_state_dict(state)
+            self.load_state_dict(load(path))
         except ValueError as error:
+            if os.fspath(path) in str(error):
+                raise
             raise ValueError(f"loading {os.fspath(path)}: {error}") from None
         return self
 
@@ -320,3 +317,204 @@ class Sequential(Module):
 
     def __iter__(self) -> Iterator[Module]:
         return iter(list(self._modules.values()))
+
+
+def load(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
+    """Read the parameters in an ``.npz`` file written by `Module.save`: a dict of dotted names to arrays.
+
+    Nothing is unpickled. Pass the result to ``module.load_state_dict``, or
+    call ``module.load(path)`` to do both.
+
+    Raises
+    ------
+    ValueError
+        Naming the file, when it is not a complete, uncorrupted ``.npz`` archive
+        of numeric arrays (an ``.npy`` array, a text file, a truncated or empty
+        file, a failed checksum, an object array).
+    OSError
+        When the file cannot be read (FileNotFoundError, IsADirectoryError, ...).
+    """
+    name = os.fspath(path)
+    with open(name, "rb") as file:
+        start = file.read(len(NPY_MAGIC))
+    expected = "expected an .npz archive of arrays as written by Module.save"
+    if not start:
+        raise ValueError(f"{name}: the file is empty; {expected}")
+    if start.startswith(NPY_MAGIC):
+        raise ValueError(
+            f"{name}: {expected}, found a single .npy array (numpy.save); save a model with module.save(path)"
+        )
+    if not start.startswith(NPZ_MAGIC):
+        raise ValueError(f"{name}: {expected}, found something else (it does not start like a zip archive)")
+    try:
+        with np.load(name, allow_pickle=False) as archive:
+            state = {}
+            for key in archive.files:
+                state[key] = _numeric_member(archive, key, name)
+    except (zipfile.BadZipFile, EOFError, OSError) as error:
+        if isinstance(error, OSError) and not isinstance(error, zipfile.BadZipFile) and error.errno is not None:
+            raise
+        raise ValueError(f"{name}: {expected}, found a truncated or corrupt archive ({error})") from None
+    return state
+
+
+def _numeric_member(archive: Any, key: str, name: str) -> np.ndarray:
+    try:
+        value = archive[key]
+    except ValueError as error:
+        if "allow_pickle" not in str(error):
+            raise ValueError(f"{name}: entry {key!r} is not a valid array ({error})") from None
+        raise ValueError(
+            f"{name}: entry {key!r} holds Python objects, which are never unpickled when loading; "
+            f"a model file holds numeric arrays only (write it with Module.save)"
+        ) from None
+    if value.dtype.kind not in "biuf":
+        raise ValueError(f"{name}: entry {key!r} has dtype {value.dtype}; expected numbers")
+    return np.asarray(value)
+
+
+class ModuleList(Module):
+    """A list of modules whose parameters are registered, as ``torch.nn.ModuleList``.
+
+    A plain Python list of layers assigned to an attribute is invisible to
+    ``parameters()`` (a warning says so); wrap it: ``self.blocks = ModuleList([...])``.
+    The modules are named ``"0"``, ``"1"``, ... (``blocks.0.weight``). It has no
+    ``forward``: iterate over it in the owner's ``forward``.
+    """
+
+    def __init__(self, modules: Iterable[Module] = ()) -> None:
+        super().__init__()
+        self.extend(modules)
+
+    def append(self, module: Module) -> ModuleList:
+        """Add ``module`` at the end; returns self."""
+        _check_module("ModuleList", len(self), module)
+        setattr(self, str(len(self)), module)
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> ModuleList:
+        """Add each of ``modules`` at the end; returns self."""
+        for module in modules:
+            self.append(module)
+        return self
+
+    def __getitem__(self, index: int | slice) -> Any:
+        items = list(self._modules.values())
+        if isinstance(index, slice):
+            return ModuleList(items[index])
+        return items[index]
+
+    def __setitem__(self, index: int, module: Module) -> None:
+        _check_module("ModuleList", index, module)
+        key = list(self._modules)[index]  # an IndexError for an index out of range, as for a list
+        self._modules[key] = module
+        object.__setattr__(self, key, module)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(list(self._modules.values()))
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(
+            "ModuleList has no forward(): it only holds modules. Iterate over it in your forward "
+            "(for layer in self.layers: x = layer(x)), or use Sequential to chain them."
+        )
+
+
+class ModuleDict(Module):
+    """A dict of modules whose parameters are registered, as ``torch.nn.ModuleDict``.
+
+    Keys are the names in ``named_parameters()`` (``heads.digit.weight``), so they
+    must be non-empty strings without dots. It has no ``forward``.
+    """
+
+    def __init__(self, modules: Mapping[str, Module] | None = None) -> None:
+        super().__init__()
+        for key, module in (modules or {}).items():
+            self[key] = module
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        if not isinstance(key, str) or not key or "." in key:
+            raise KeyError(f"ModuleDict: keys must be non-empty strings without '.', got {key!r}")
+        _check_module("ModuleDict", key, module)
+        self._modules[key] = module
+
+    def __getitem__(self, key: str) -> Module:
+        try:
+            return self._modules[key]
+        except KeyError:
+            raise KeyError(f"ModuleDict has no module {key!r}; it has {list(self._modules)}") from None
+
+    def __delitem__(self, key: str) -> None:
+        del self._modules[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._modules
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._modules))
+
+    def keys(self) -> list[str]:
+        return list(self._modules)
+
+    def values(self) -> list[Module]:
+        return list(self._modules.values())
+
+    def items(self) -> list[tuple[str, Module]]:
+        return list(self._modules.items())
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(
+            "ModuleDict has no forward(): it only holds modules. Call the one you need in your forward, "
+            "e.g. self.heads[name](x)."
+        )
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _check_module(owner: str, position: object, module: object) -> None:
+    if not isinstance(module, Module):
+        hint = " (wrap a function in nn.Activation(fn))" if callable(module) else ""
+        raise TypeError(f"{owner}: item {position!r} is a {type(module).__name__}, not an nn.Module{hint}.")
+
+
+def _warn_if_modules_inside(owner: str, name: str, value: list[Any] | tuple[Any, ...] | dict[Any, Any]) -> None:
+    """The classic trap: modules in a plain list or dict are not registered, so they have no parameters here."""
+    items = value.values() if isinstance(value, dict) else value
+    if any(isinstance(item, Module) for item in items):
+        container = "ModuleDict" if isinstance(value, dict) else "ModuleList"
+        warnings.warn(
+            f"{owner}.{name} is a plain {type(value).__name__} of modules: their parameters are not "
+            f"registered, so parameters(), the optimizer, state_dict() and train()/eval() do not see them. "
+            f"Use self.{name} = nn.{container}(...) instead.",
+            stacklevel=3,
+        )
+
+
+def _state_value(value: Any, parameter: Tensor) -> tuple[str, np.ndarray]:
+    """(problem, array) for one state entry: empty problem when it can be copied into ``parameter`` exactly."""
+    try:
+        array = np.asarray(value.data if isinstance(value, Tensor) else value)
+    except (TypeError, ValueError) as error:
+        return f"cannot be read as an array of numbers ({error}); is it a ragged nested list?", np.empty(0)
+    if array.dtype.kind not in "biuf":
+        return f"values of dtype {array.dtype} are not numbers", array
+    if array.shape != parameter.shape:
+        return f"shape {array.shape} in the state, {parameter.shape} in the module", array
+    with np.errstate(over="ignore", invalid="ignore"):
+        converted = array.astype(parameter.dtype)
+    overflow = np.isfinite(array) & ~np.isfinite(converted)
+    if overflow.any():
+        largest = np.abs(array[overflow]).max()
+        return (
+            f"values up to {largest:g} are beyond the range of {parameter.dtype} (they would become inf); "
+            f"the state is corrupt or was saved from a diverged run",
+            array,
+        )
+    return "", converted

@@ -86,3 +86,37 @@ def test_works_as_a_decorator():
 
     with np.errstate(divide="ignore"), pytest.raises(AnomalyError, match="div produced"):
         step(Tensor([1.0], requires_grad=True))
+
+
+def test_hand_written_softmax_that_underflows_gets_the_row_max_advice():
+    z = Tensor(np.array([[-1000.0, -1001.0], [1.0, 2.0]]), requires_grad=True)
+    with np.errstate(all="ignore"), detect_anomaly(), pytest.raises(AnomalyError) as caught:
+        e = z.exp()
+        _ = e / e.sum(axis=1, keepdims=True)
+    message = str(caught.value)
+    assert "div produced" in message and "own max" in message and "log_softmax" in message
+    assert "add a small epsilon" not in message
+
+
+def test_a_division_by_zero_not_from_exp_keeps_the_epsilon_advice():
+    x = Tensor(np.array([1.0, 0.0]), requires_grad=True)
+    with np.errstate(all="ignore"), detect_anomaly(), pytest.raises(AnomalyError, match="epsilon"):
+        _ = 1.0 / (x * x)
+
+
+def test_the_composite_is_named_with_the_primitive():
+    x = Tensor(np.array([4.0, -1.0]), requires_grad=True)
+    with np.errstate(all="ignore"), detect_anomaly(), pytest.raises(AnomalyError, match=r"pow \(in sqrt"):
+        x.sqrt()
+
+
+def test_the_same_advice_for_a_numpy_softmax_run_on_tensors():
+    W = Tensor(np.array([[-900.0, -905.0]]), requires_grad=True)
+
+    def softmax(x):  # the user's own, with NumPy functions
+        e = np.exp(x)
+        return e / np.sum(e, axis=1, keepdims=True)
+
+    with np.errstate(all="ignore"), detect_anomaly(), pytest.raises(AnomalyError, match="own max") as caught:
+        softmax(np.dot(np.ones((3, 1)), W))
+    assert "test_anomaly.py" in str(caught.value) and "return e / np.sum" in str(caught.value)

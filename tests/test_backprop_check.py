@@ -167,6 +167,8 @@ def test_example_bug_is_caught_and_named(name):
         assert "np.log(p[np.arange(N), y])" in report.float_event
     if name == "softmax_batch_max":
         assert report.loss_diagnosis.mistake == expected and "e / e.sum" in report.float_event
+    if name == "weight_decay_sum":  # the user's loss has the same sum(w) penalty: the loss is explained too
+        assert report.loss_diagnosis.mistake == expected and "exactly the penalty difference" in str(report)
     if name == "relu_on_regression_output":
         assert report and "ReLU is applied to the model's output" in report.findings[0]
 
@@ -222,3 +224,137 @@ def test_tanh_and_output_sigmoid_patterns():
     assert mistake(report, "W1") == mistake(report, "W2") == "sigmoid derivative missing"
     location = next(p.diagnosis.location for p in report.parameters)
     assert "test_backprop_check.py" in location and "the sigmoid call the diagnosis points at" in location
+
+
+# ---------------------------------------------------------------- the user's own activations, in their structure
+
+XO = rng.standard_normal((9, 3))
+YO = rng.uniform(0.1, 0.9, (9, 2))
+OWN_PARAMS = {"weights": [rng.standard_normal((3, 5)), rng.standard_normal((5, 2))]}
+
+
+def own_sigmoid(z):
+    return 1.0 / (1.0 + (-z).exp())
+
+
+def own_forward(weights):
+    h = own_sigmoid(XO @ weights[0])
+    return ((own_sigmoid(h @ weights[1]) - YO) ** 2).mean()
+
+
+def own_grads(bug=None):
+    sig = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
+    W1, W2 = OWN_PARAMS["weights"]
+    z1 = XO @ W1
+    h = sig(z1)
+    out = sig(h @ W2)
+    dz2 = 2 * (out - YO) / YO.size * out * (1 - out)
+    dh = dz2 @ W2.T
+    dz1 = dh * sig(z1) * sig(1 - z1) if bug == "one_minus" else dh * h * (1 - h)
+    return {"weights": [XO.T @ dz1, h.T @ dz2]}
+
+
+def test_own_sigmoid_is_recognised_and_its_classic_mistake_named():
+    names = {"weights": ["W1", "W2"]}
+    assert check_backprop(own_forward, OWN_PARAMS, own_grads(), names=names)
+    report = check_backprop(own_forward, OWN_PARAMS, own_grads("one_minus"), names=names)
+    assert mistake(report, "W1") == "sigmoid(z) * sigmoid(1 - z)" and mistake(report, "W2") is None
+    assert "your own sigmoid" in str(report) and "1.0 / (1.0 + (-z).exp())" in str(report)
+
+
+@pytest.mark.parametrize("threads", [4])
+def test_variants_in_threads_do_not_interfere(threads):
+    from concurrent.futures import ThreadPoolExecutor
+
+    jobs = [("one_minus", "sigmoid(z) * sigmoid(1 - z)"), (None, None)] * (threads // 2)
+    with ThreadPoolExecutor(threads) as pool:
+        reports = list(pool.map(lambda job: check_backprop(own_forward, OWN_PARAMS, own_grads(job[0])), jobs))
+    for (bug, expected), report in zip(jobs, reports):
+        assert bool(report) == (bug is None) and mistake(report, "weights[0]") == expected
+
+
+def test_report_html_has_the_table_and_the_explanations():
+    report = check_backprop(forward, PARAMS, {"W": -true_grads()[0]["W"], "b": true_grads()[0]["b"]})
+    page = report._repr_html_()
+    assert "<table>" in page and "<th>parameter</th>" in page and "sign flip" in page and "1 of 2" in page
+
+
+@pytest.mark.parametrize(
+    "params, grads, message",
+    [
+        ({"W": "weights", "b": PARAMS["b"]}, {"W": 0, "b": 0}, "params\\['W'\\] must be an array of numbers"),
+        (PARAMS, {"W": "dW", "b": PARAMS["b"]}, "grads\\['W'\\] must be an array of numbers"),
+        (PARAMS, [PARAMS["W"], PARAMS["b"]], "must be a dict with the same keys as params"),
+        (list(PARAMS.values()), {}, "params must be a dict"),
+        (OWN_PARAMS, {"weights": {"a": 1}}, "must be a list like params\\['weights'\\]"),
+    ],
+)
+def test_bad_structures_get_clear_errors(params, grads, message):
+    with pytest.raises(TypeError, match=message):
+        check_backprop(own_forward if params is OWN_PARAMS else forward, params, grads)
+
+
+def test_a_forward_that_makes_nan_is_reported_not_judged():
+    def nan_forward(W, b):
+        return (X @ W + b).log().mean()  # log of negative numbers
+
+    for loss in (None, 0.5):
+        report = check_backprop(nan_forward, PARAMS, true_grads()[0], loss=loss)
+        assert not report and all(p.status == "reference not finite" for p in report.parameters)
+        text = str(report)
+        assert "produces NaN/inf" in text and "log" in text and "test_backprop_check.py" in text
+        assert "mismatch" not in text and "WRONG" not in text and "ok" not in text.split("\n")[0]
+
+
+def test_a_loss_that_differs_is_a_different_forward():
+    report = check_backprop(forward, PARAMS, true_grads()[0], loss=123.0)
+    assert not report and "not that forward" in str(report) and "gradcheck" not in str(report)
+
+
+def test_mean_over_outputs_names_the_count_not_a_batch_size():
+    grads, _ = true_grads()  # the loss averages over the N x 2 elements of an (8, 2) array
+    report = check_backprop(forward, PARAMS, {k: g * 2 for k, g in grads.items()}, batch_size=N)
+    assert mistake(report, "W") == "extra factor 2"  # a factor 2 stays a factor 2
+    wide = rng.standard_normal((N, 5))
+
+    def forward_wide(W, b):
+        return ((X @ W + b - wide) ** 2).mean()
+
+    params = {"W": rng.standard_normal((3, 5)), "b": rng.standard_normal(5)}
+    d = 2 * (X @ params["W"] + params["b"] - wide) / N  # divides by N only
+    report = check_backprop(forward_wide, params, {"W": X.T @ d, "b": d.sum(axis=0)}, batch_size=64)
+    assert mistake(report, "W") == "mean over every element, gradient divided by the batch size only"
+    assert "batch size is" not in str(report) and "(8, 5)" in str(report)
+
+
+def test_weight_decay_on_sum_in_the_cost_is_read_the_right_way_round():
+    lam, m = 0.2, N
+
+    def cost_with_sum(W, b):
+        return forward(W, b) + lam * W.sum()
+
+    grads, _ = true_grads()
+    report = check_backprop(cost_with_sum, PARAMS, {"W": grads["W"] + lam / m * PARAMS["W"], "b": grads["b"]})
+    assert mistake(report, "W") == "weight decay on sum(w) in the loss, on sum(w**2) in your gradient"
+    assert "the loss adds 0.2 * sum(w)" in str(report) and "-0." not in str(report)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_leaky_output_and_missing_decay_named_on_every_seed(seed):
+    """The "1e-10 one run, 0.6 the next" thread: the same mistake, whatever size the gradients have."""
+    r = np.random.default_rng(seed)
+    x, y, lam = r.standard_normal((6, 3)), r.standard_normal((6, 1)), 0.01
+    params = {"W1": r.standard_normal((3, 4)), "W2": r.standard_normal((4, 1))}
+
+    def forward(W1, W2):
+        z = (x @ W1).tanh() @ W2
+        out = (z > 0) * z + (z < 0) * 0.01 * z  # their leaky ReLU on the output
+        return ((out - y) ** 2).mean() + lam * ((W1 * W1).sum() + (W2 * W2).sum())
+
+    h = np.tanh(x @ params["W1"])
+    z = h @ params["W2"]
+    d_z = 2 * (np.where(z > 0, z, 0.01 * z) - y) / len(y) * np.where(z > 0, 1, 0.01)
+    grads = {"W1": x.T @ (d_z @ params["W2"].T * (1 - h**2)), "W2": h.T @ d_z}  # the decay term forgotten
+    report = check_backprop(forward, params, grads)
+    assert {mistake(report, "W1"), mistake(report, "W2")} == {"weight-decay term missing"}
+    assert any("leaky side" in f for f in report.findings) == bool(np.any(z < 0))

@@ -213,7 +213,7 @@ def test_mnist_loads_local_files_with_or_without_gz(tmp_path: Path) -> None:
     write_mnist(tmp_path, train, gzipped=True)
     write_mnist(tmp_path, test, gzipped=False)
 
-    assert_loaded(mnist(tmp_path, download=False), arrays)
+    assert_loaded(mnist(tmp_path, download=False, verify=False), arrays)
 
 
 @pytest.mark.parametrize(
@@ -233,7 +233,7 @@ def test_mnist_rejects_files_that_are_not_mnist(
     write_mnist(tmp_path, arrays)
 
     with pytest.raises(IDXFormatError, match=name) as error:
-        mnist(tmp_path, download=False)
+        mnist(tmp_path, download=False, verify=False)
     assert fragment in str(error.value)
 
 
@@ -266,7 +266,7 @@ def test_env_var_directory_holding_the_files_directly(
     monkeypatch.setenv(ENV_VAR, str(tmp_path / "data"))
 
     assert mnist_directory() == tmp_path / "data"
-    assert_loaded(mnist(download=False), arrays)
+    assert_loaded(mnist(download=False, verify=False), arrays)
 
 
 def test_env_var_directory_with_mnist_subfolder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -275,7 +275,7 @@ def test_env_var_directory_with_mnist_subfolder(tmp_path: Path, monkeypatch: pyt
     monkeypatch.setenv(ENV_VAR, str(tmp_path / "data"))
 
     assert mnist_directory() == tmp_path / "data" / "mnist"
-    assert_loaded(mnist(download=False), arrays)
+    assert_loaded(mnist(download=False, verify=False), arrays)
 
 
 def test_default_is_the_xdg_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -400,3 +400,209 @@ def test_real_mnist(monkeypatch: pytest.MonkeyPatch) -> None:
         raw = path.read_bytes()
         content = gzip.decompress(raw) if raw.startswith(b"\x1f\x8b") else raw
         assert hashlib.sha256(content).hexdigest() == datasets.MNIST_SHA256[name], name
+
+
+# --- nothing lost, nothing corrupt --------------------------------------------------
+
+
+@pytest.fixture
+def known_checksums(monkeypatch: pytest.MonkeyPatch) -> dict[str, np.ndarray]:
+    """Synthetic MNIST whose checksums and sizes the module knows, as it knows the real ones."""
+    arrays = synthetic_mnist()
+    checksums = {name: hashlib.sha256(idx_bytes(array)).hexdigest() for name, array in arrays.items()}
+    monkeypatch.setattr(datasets, "MNIST_SHA256", checksums)
+    monkeypatch.setattr(datasets, "MNIST_SIZES", {n: len(idx_bytes(a)) for n, a in arrays.items()})
+    return arrays
+
+
+def test_verified_local_files_load(tmp_path: Path, known_checksums: dict[str, np.ndarray]) -> None:
+    write_mnist(tmp_path, known_checksums, gzipped=False)
+    assert_loaded(mnist(tmp_path, download=False), known_checksums)
+
+
+def test_a_raw_file_with_one_changed_label_is_caught(tmp_path: Path, known_checksums: dict[str, np.ndarray]) -> None:
+    changed = dict(known_checksums)
+    labels = changed["t10k-labels-idx1-ubyte"].copy()
+    labels[0] = (labels[0] + 1) % 10
+    changed["t10k-labels-idx1-ubyte"] = labels
+    write_mnist(tmp_path, changed, gzipped=False)
+
+    with pytest.raises(IDXFormatError) as error:
+        mnist(tmp_path, download=False)
+    message = str(error.value)
+    assert str(tmp_path / "t10k-labels-idx1-ubyte") in message and "SHA-256" in message and "Delete" in message
+    assert mnist(tmp_path, download=False, verify=False)[3][0] == labels[0]  # other data: the user's choice
+
+
+def test_a_truncated_file_in_the_cache_says_to_delete_it(
+    tmp_path: Path, known_checksums: dict[str, np.ndarray]
+) -> None:
+    write_mnist(tmp_path, known_checksums)
+    path = tmp_path / "train-images-idx3-ubyte.gz"
+    path.write_bytes(path.read_bytes()[:-20])
+
+    with pytest.raises(IDXFormatError) as error:
+        mnist(tmp_path, download=False)
+    assert f"Delete {path}" in str(error.value)
+
+
+def test_a_valid_file_holding_zero_images_is_an_error(tmp_path: Path) -> None:
+    arrays = synthetic_mnist() | {
+        "t10k-images-idx3-ubyte": np.zeros((0, 28, 28), np.uint8),
+        "t10k-labels-idx1-ubyte": np.zeros(0, np.uint8),
+    }
+    write_mnist(tmp_path, arrays)
+    with pytest.raises(IDXFormatError, match="t10k-images-idx3-ubyte.gz: expected at least one image"):
+        mnist(tmp_path, download=False, verify=False)
+
+
+def test_a_local_gzip_bomb_stops_at_the_known_size(tmp_path: Path, known_checksums: dict[str, np.ndarray]) -> None:
+    write_mnist(tmp_path, known_checksums)
+    (tmp_path / "train-labels-idx1-ubyte.gz").write_bytes(gzip.compress(bytes(5_000_000), compresslevel=9))
+    with pytest.raises(IDXFormatError, match="train-labels-idx1-ubyte.gz: expected at most .* gzip bomb"):
+        mnist(tmp_path, download=False)
+
+
+class MisbehavingMirror(http.server.BaseHTTPRequestHandler):
+    """/trickle/: one byte of body every 50 ms; /slow-headers/: the same in the headers; /endless/: a body that
+    never ends; /bomb/: 5 MB of zeros, gzipped.
+
+    Each stops on its own after a few seconds or megabytes, so a loader that does not stop fails the test
+    instead of hanging it.
+    """
+
+    def do_GET(self) -> None:
+        if self.path.startswith("/slow-headers/"):
+            self.wfile.write(b"HTTP/1.0 200 OK\r\nX-Slow: ")
+            for _ in range(100):
+                self.wfile.write(b"a")
+                self.wfile.flush()
+                time.sleep(0.05)
+            return
+        self.send_response(200)
+        if self.path.startswith("/bomb/"):
+            body = gzip.compress(bytes(5_000_000), compresslevel=9)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        self.end_headers()
+        try:
+            for _ in range(100):
+                if self.path.startswith("/trickle/"):
+                    self.wfile.write(b"\x1f")
+                    self.wfile.flush()
+                    time.sleep(0.05)
+                else:
+                    self.wfile.write(bytes(1 << 16))
+        except OSError:
+            pass  # the client hung up, as it should
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def misbehaving_mirror() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), MisbehavingMirror)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("kind", ["trickle", "slow-headers"])
+def test_a_trickling_mirror_hits_the_deadline_and_is_named(
+    tmp_path: Path, misbehaving_mirror: str, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    monkeypatch.setattr(datasets, "DOWNLOAD_DEADLINE", 0.3)
+    with pytest.raises(MNISTNotFoundError) as error:
+        mnist(tmp_path / "cache", mirrors=[f"{misbehaving_mirror}/{kind}/"])
+    assert f"{misbehaving_mirror}/{kind}/train-images-idx3-ubyte.gz: timed out" in str(error.value)
+    assert not (tmp_path / "cache").exists()
+
+
+@pytest.mark.parametrize(("kind", "fragment"), [("endless", "a wrong file"), ("bomb", "gzip bomb")])
+def test_an_oversized_download_stops_at_the_known_size(
+    tmp_path: Path, misbehaving_mirror: str, known_checksums: dict[str, np.ndarray], kind: str, fragment: str
+) -> None:
+    with pytest.raises(MNISTNotFoundError) as error:
+        mnist(tmp_path / "cache", mirrors=[f"{misbehaving_mirror}/{kind}/"])
+    assert f"{misbehaving_mirror}/{kind}/train-images-idx3-ubyte.gz: " in str(error.value)
+    assert fragment in str(error.value)
+
+
+def test_a_full_disk_while_caching_names_the_directory_and_leaves_it_clean(
+    tmp_path: Path, served_mnist: tuple[dict, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, url = served_mnist
+    root = tmp_path / "downloads"
+
+    def disk_full(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    with pytest.raises(OSError) as error:
+        mnist(root, mirrors=[url])
+    message = str(error.value)
+    assert str(root) in message and "No space left" in message and "Free some space" in message
+    assert ".part" not in message and list(root.iterdir()) == []
+
+
+def test_leftovers_of_a_killed_download_are_removed(tmp_path: Path, known_checksums: dict[str, np.ndarray]) -> None:
+    write_mnist(tmp_path, known_checksums)
+    old = tmp_path / ".train-images-idx3-ubyte.gz.x1y2z3.part"
+    recent = tmp_path / ".t10k-images-idx3-ubyte.gz.a1b2c3.part"  # may belong to a download still running
+    old.write_bytes(b"half a download")
+    recent.write_bytes(b"half a download")
+    os.utime(old, (time.time() - 3600, time.time() - 3600))
+
+    mnist(tmp_path, download=False)
+
+    assert not old.exists() and recent.exists()
+
+
+def test_a_directory_where_a_cache_file_belongs_is_named(tmp_path: Path, served_mnist: tuple[dict, str]) -> None:
+    _, url = served_mnist
+    (tmp_path / "train-labels-idx1-ubyte.gz").mkdir()
+    with pytest.raises(IsADirectoryError) as error:
+        mnist(tmp_path, mirrors=[url])
+    assert f"{tmp_path / 'train-labels-idx1-ubyte.gz'} is in the way" in str(error.value)
+    assert ".part" not in str(error.value)
+
+
+def test_tilde_is_expanded_in_root_and_in_the_environment_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert mnist_directory("~/data") == tmp_path / "data"
+    monkeypatch.setenv(ENV_VAR, "~/elsewhere")
+    assert mnist_directory() == tmp_path / "elsewhere" / "mnist"
+    with pytest.raises(MNISTNotFoundError):
+        mnist("~/data", download=False)
+    assert not (Path.cwd() / "~").exists()
+
+
+def test_environment_variable_naming_a_file_is_explained(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "notes.txt").write_text("not a directory")
+    monkeypatch.setenv(ENV_VAR, str(tmp_path / "notes.txt"))
+    with pytest.raises(NotADirectoryError, match=f"{ENV_VAR} names .*notes.txt, which is a file"):
+        mnist(download=False)
+
+
+@pytest.mark.parametrize(
+    ("mirrors", "error_type", "fragment"),
+    [
+        ([], ValueError, "mirrors is empty"),
+        ("http://127.0.0.1:9/mnist/", TypeError, "mirrors=[url]"),
+        ([b"http://127.0.0.1:9/"], ValueError, "URL string"),
+        (["ftp://127.0.0.1/mnist/"], ValueError, "http://, https:// or file://"),
+    ],
+    ids=["empty", "one-string", "bytes", "ftp"],
+)
+def test_bad_mirrors_are_explained(tmp_path: Path, mirrors: object, error_type: type, fragment: str) -> None:
+    with pytest.raises(error_type) as error:
+        mnist(tmp_path, mirrors=mirrors)  # type: ignore[arg-type]
+    assert fragment in str(error.value)

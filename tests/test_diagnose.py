@@ -100,3 +100,45 @@ def test_expected_initial_loss_is_that_of_an_all_zero_output(loss_fn, targets):
     report = diagnose(nn.MLP([10, 8, out]), loss_fn, (Tensor(X), targets))
     expected = np.log(3) if targets is LABELS else np.mean(TARGETS**2)
     assert f"scores {expected:.4g}" in str(report)
+
+
+class OwnOutput(nn.Module):
+    """A regression model whose output goes through an activation of the ReLU family."""
+
+    def __init__(self, output):
+        super().__init__()
+        self.hidden, self.out, self.output = nn.Linear(10, 16), nn.Linear(16, 1), output
+
+    def forward(self, x):
+        return self.output(self.out(self.hidden(x).tanh()))
+
+
+@pytest.mark.parametrize(
+    "output, words",
+    [
+        (lambda z: z.relu(), "clamped at 0"),
+        (lambda z: z.leaky_relu(0.01), "leaky side"),
+        (lambda z: z.clip(0, None), "clamped at 0"),
+        (lambda z: (z > 0) * z, "clamped at 0"),  # the user's own ReLU
+        (lambda z: (z > 0) * z + (z < 0) * 0.01 * z, "leaky side"),  # the user's own leaky ReLU
+    ],
+)
+def test_relu_family_on_a_regression_output_is_flagged(output, words):
+    manual_seed(0)
+    report = diagnose(OwnOutput(output), nn.mse_loss, (X, TARGETS), overfit_steps=5)
+    outputs = [f for f in report.findings if f.check == "output"]
+    assert len(outputs) == 1 and outputs[0].level == "problem" and words in outputs[0].message
+
+
+def test_no_output_finding_without_an_output_activation():
+    manual_seed(0)
+    report = diagnose(OwnOutput(lambda z: z), nn.mse_loss, (X, TARGETS), overfit_steps=5)
+    assert not [f for f in report.findings if f.check == "output"]
+
+
+def test_health_report_html_has_the_same_content():
+    manual_seed(0)
+    report = diagnose(nn.MLP([10, 8, 3]), nn.cross_entropy, (X, LABELS), overfit_steps=5)
+    page = report._repr_html_()
+    assert page.count("<table>") == 2 and "layers.0.weight" in page
+    assert all(f.message.split(" ")[0] in page for f in report.findings)

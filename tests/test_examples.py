@@ -1,6 +1,8 @@
 """The examples run at reduced size: the x**2 fit converges, the activation comparison prints its table."""
 
 import importlib.util
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -83,3 +85,22 @@ def test_every_custom_activation_is_a_one_line_forward_expression():
         out.sum().backward()
         assert x.grad is not None and np.isfinite(x.grad).all(), name
         x.grad = None
+
+
+def test_every_example_script_answers_help_without_running():
+    """The README promises ``--help`` on every example: run each script as a user would, all at once."""
+    scripts = sorted(EXAMPLES.glob("*.py"))
+    assert len(scripts) >= 5
+    env = {**os.environ, "PYTHONPATH": str(EXAMPLES.parent)}
+    processes = {
+        script.name: subprocess.Popen(
+            [sys.executable, str(script), "--help"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        )
+        for script in scripts
+    }
+    for name, process in processes.items():
+        out, err = process.communicate(timeout=60)
+        assert process.returncode == 0, f"{name} --help failed:\n{err}"
+        assert out.startswith("usage:"), name
+        if name == "mnist_mlp.py":  # a thin wrapper of python -m nn.train mnist
+            assert "--batch-start" in out and "--threads" in out

@@ -106,29 +106,46 @@ def test_zero_and_nonfinite_gradients_are_flagged():
     assert "NaN or inf" in legend and "exactly 0" in legend
 
 
-def test_relu_family_masks_are_folded_and_dead_units_counted():
+def test_relu_calls_are_one_node_each_and_dead_units_are_counted():
     pre = Tensor([[1.0, -1.0, -2.0, 3.0], [2.0, -3.0, 1.0, 1.0]], requires_grad=True, name="pre")
     loss = pre.relu().sum() + pre.leaky_relu(0.1).sum() + (pre - 2.5).relu().sum()
     loss.backward()
     dot = parse(to_dot(loss))
     few, most = dot.only("ReLU: 1/4 units dead (25%)"), dot.only("ReLU: 3/4 units dead (75%)")
-    assert "· × mask" in dot.text(few)  # unit 1 is negative for both examples
+    assert dot.text(few).startswith("relu (2, 4)")  # unit 1 is negative for both examples
     assert dot.nodes[few].get("color") != scale.DEAD_UNITS_COLOUR  # a few dead units are normal
     assert dot.nodes[most]["color"] == scale.DEAD_UNITS_COLOUR  # most of the layer is dead: flagged
     assert "units dead" in dot.text("legend")
-    assert "leaky ReLU: 1/4 units on the slope side (25%)" in dot.text(dot.only("leaky ReLU"))
-    assert not dot.find("constant")  # masks are folded, not drawn
+    leaky = dot.only("leaky ReLU")
+    assert dot.text(leaky).startswith("leaky_relu(slope=0.1)")
+    assert "leaky ReLU: 1/4 units on the slope side (25%)" in dot.text(leaky)
+    assert not dot.find("constant") and not dot.find("where(")  # one node per call, its mask inside
+
+
+def test_an_expanded_relu_is_a_where_node_and_keeps_its_dead_units():
+    pre = Tensor([[1.0, -1.0], [2.0, -3.0]], requires_grad=True, name="pre")
+    loss = (pre - 2.5).relu().sum()
+    loss.backward()
+    dot = parse(to_dot(loss, expand="relu"))
+    node = dot.only("where(mask, ·, 0)")
+    assert "where(mask, ·, 0)" in dot.text(node) and "ReLU: 2/2 units dead" in dot.text(node)
+    assert dot.nodes[node]["color"] == scale.DEAD_UNITS_COLOUR
+    assert not dot.find("relu")
 
 
 def test_scalar_constants_are_folded_into_the_operation():
     x = Tensor([0.5, -0.5], requires_grad=True, name="x")
     loss = (1.0 - ((x * 0.5).tanh() * 0.5 + 0.5)).sum()
     loss.backward()
-    dot = parse(to_dot(loss))
+    dot = parse(to_dot(loss, expand=True))
     texts = [dot.text(n) for n in dot.drawn_nodes]
     assert sum("· × 0.5" in t for t in texts) == 2 and sum("· + 0.5" in t for t in texts) == 1
     assert any("1 − ·" in t for t in texts)
     assert len(dot.drawn_nodes) == 7  # x, mul, tanh, mul, add, sub, sum: no constant nodes
+    with_sigmoid = (1.0 - x.sigmoid()).sum()
+    with_sigmoid.backward()
+    closed = parse(to_dot(with_sigmoid))
+    assert sorted(closed.text(n).split()[0] for n in closed.drawn_nodes) == ["sigmoid", "sub", "sum", "x"]
 
 
 def test_broadcast_edges_say_the_gradient_was_summed():
@@ -160,7 +177,7 @@ def test_parameters_get_dotted_names_and_modules_get_clusters():
     weight = dot.only("layers.0.weight")
     assert dot.cluster_of[weight] == ["MLP", "layers (Sequential)", "layers.0 (Linear)"]
     assert dot.cluster_of[dot.only("ReLU:")] == ["MLP", "layers (Sequential)", "layers.1 (ReLU)"]
-    assert dot.cluster_of[dot.only("index")] == []  # the loss is outside the model
+    assert dot.cluster_of[dot.only("cross_entropy")] == []  # the loss is outside the model
     assert set(dot.clusters.values()) >= {"layers.0 (Linear)", "layers.1 (ReLU)", "layers.2 (Linear)"}
 
 
@@ -189,7 +206,8 @@ def test_group_clusters_an_expression_and_collapses_it():
     with group("cross-entropy"):
         loss = nn.cross_entropy(logits, np.array([0, 1, 0, 1, 1]))
     loss.backward()
-    assert parse(to_dot(loss)).cluster_of[parse(to_dot(loss)).only("index")] == ["cross-entropy"]
+    dot = parse(to_dot(loss))
+    assert dot.cluster_of[dot.only("cross_entropy")] == ["cross-entropy"]
     collapsed = parse(to_dot(loss, collapse=True))
     assert len(collapsed.drawn_nodes) == 5  # input, 3 modules, the loss
     assert "data" in collapsed.text(collapsed.only("cross-entropy"))
@@ -201,8 +219,11 @@ def test_sigmoid_module_is_a_cluster_of_a_short_chain():
     loss.backward()
     dot = parse(to_dot(loss))
     inside = [n for n in dot.drawn_nodes if dot.cluster_of[n] == ["Sigmoid"]]
-    # sigmoid = where(x >= 0, 1 / (1 + e), e / (1 + e)) with e = exp(-|x|)
-    assert sorted(dot.text(n).split()[0] for n in inside) == ["add", "div", "div", "exp", "mul", "where", "where"]
+    assert [dot.text(n).split()[0] for n in inside] == ["sigmoid"]
+    assert dot.nodes[inside[0]]["peripheries"] == "2"  # a composite: double border
+    expanded = parse(to_dot(loss, expand="sigmoid"))
+    inside = [n for n in expanded.drawn_nodes if expanded.cluster_of[n] == ["Sigmoid"]]
+    assert sorted(expanded.text(n).split()[0] for n in inside) == ["add", "div", "div", "exp", "mul", "where", "where"]
 
 
 def test_numbered_nodes_follow_the_backward_order():
@@ -238,9 +259,20 @@ def test_legend_explains_every_mark_in_use():
     loss = nn.cross_entropy(model(Tensor(np.ones((5, 4)))), np.array([0, 1, 0, 1, 1]))
     loss.backward()
     legend = parse(to_dot(loss, numbered=True)).text("legend")
-    for meaning in ("vanishing", "exploding", "1e-8", "1e1", "broadcast", "sum over n uses", "order in which",
-                    "constant", "operand order"):  # fmt: skip
+    for meaning in ("smaller", "larger", "1e-8", "1e1", "broadcast", "order in which", "double box: a composite",
+                    "box: leaf"):  # fmt: skip
         assert meaning in legend
+    for unused in ("NaN", "exactly 0", "3-D box", "dashed border", "sum over n uses", "vanishing", "exploding"):
+        assert unused not in legend
+
+
+def test_a_small_graph_legend_shows_only_its_own_marks():
+    _, _, _, y = neuron()
+    y.backward()
+    legend = parse(to_dot(y)).text("legend")
+    assert "rounded box: operation" in legend and "box: leaf with grad" in legend
+    for unused in ("NaN", "exactly 0", "3-D box", "double box", "dead", "magenta"):
+        assert unused not in legend
 
 
 def test_a_model_called_inside_a_group_keeps_its_names_and_parameters():

@@ -169,7 +169,8 @@ def test_step_lr_schedule():
     rates = []
     for _ in range(5):
         schedule.step()
-        rates.append(schedule.get_last_lr())
+        (rate,) = schedule.get_last_lr()  # one per parameter group, as in PyTorch
+        rates.append(rate)
     assert rates == [1.0, 0.5, 0.5, 0.25, 0.25]
 
 

@@ -316,7 +316,6 @@ def test_cross_entropy_probability_targets_must_be_distributions():
     assert loss.item() == pytest.approx(math.log(3), rel=1e-6)
 
 
-@pytest.mark.xfail(reason="relu becomes a where-node in issue 13", strict=False)
 def test_relu_of_negative_infinity_and_of_negative_numbers_is_plus_zero():
     with np.errstate(invalid="ignore"):
         out = Tensor([-np.inf, -1.0, 2.0]).relu().data

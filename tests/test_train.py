@@ -11,9 +11,9 @@ import csv
 import importlib.util
 import json
 import math
+import os
+import stat
 import struct
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -32,11 +32,11 @@ from nn.training.health import (
     stalled_loss_warning,
 )
 from nn.training.loop import predict_logits
-from nn.training.mnist import build_model
+from nn.training.mnist import build_model, run
 from nn.training.report import confusion_matrix, format_confusion_matrix
 
 REPO = Path(__file__).resolve().parent.parent
-SMALL_RUN = ["--hidden", "16", "--epochs", "1", "--val-size", "200", "--no-progress", "--no-plots"]
+SMALL_RUN = ["--hidden", "16", "--epochs", "1", "--val-size", "200", "--no-progress", "--no-plots", "--no-verify"]
 
 
 def write_idx(path: Path, array: np.ndarray) -> None:
@@ -78,14 +78,16 @@ def test_command_trains_and_writes_history_model_and_matrix(
     assert run_command(data_dir, tmp_path, "--limit", "600") == 0
     output = capsys.readouterr().out
     assert "data: 600 training, 200 validation, 300 test images" in output
-    assert "epoch  1/1" in output and "val acc" in output and "test acc" in output
+    epoch_line = next(line for line in output.splitlines() if line.startswith("epoch  1/1"))
+    assert "val loss" in epoch_line and "val acc" in epoch_line and "test" not in epoch_line
     assert "true\\pred" in output and "WARNING" not in output
+    assert "measured once on the model of epoch 1" in output
 
     history = json.loads((tmp_path / "history.json").read_text())
-    assert history["status"] == "finished"
+    assert history["status"] == "finished" and history["chosen_epoch"] == 1
     assert history["config"]["limit"] == 600 and history["config"]["hidden"] == [16]
     (epoch,) = history["epochs"]
-    assert epoch["test_accuracy"] == history["test_accuracy"] >= 0.5  # chance is 0.1: it learned something
+    assert "test_accuracy" not in epoch and history["test_accuracy"] >= 0.5  # chance is 0.1: it learned something
     assert len(history["step_losses"]) == history["steps_per_epoch"][0] == math.ceil(600 / 32)
     with open(tmp_path / "history.csv", newline="") as file:
         (row,) = list(csv.DictReader(file))
@@ -179,6 +181,8 @@ def test_help_documents_every_option(capsys: pytest.CaptureFixture[str]) -> None
         "--raw-pixels": "unscaled 0-255 pixels",
         "--no-progress": "no progress bar",
         "--no-plots": "skip the plots",
+        "--threads": "BLAS threads",
+        "--no-verify": "SHA-256",
     }
     for option, phrase in documented.items():
         assert option in help_text and phrase in help_text, option
@@ -197,13 +201,6 @@ def test_missing_data_is_a_short_error_not_a_traceback(
     monkeypatch.setattr(datasets, "MNIST_MIRRORS", ((tmp_path / "no-such-mirror").as_uri() + "/",))  # offline
     assert main(["mnist", "--data-dir", str(tmp_path), "--out-dir", str(tmp_path / "out")]) == 2
     assert "error: MNIST files missing in" in capsys.readouterr().err
-
-
-def test_example_script_is_a_thin_wrapper() -> None:
-    result = subprocess.run(
-        [sys.executable, str(REPO / "examples" / "mnist_mlp.py"), "--help"], capture_output=True, text=True
-    )
-    assert result.returncode == 0 and "--batch-start" in result.stdout
 
 
 # ---------------------------------------------------------------- health checks
@@ -320,3 +317,230 @@ def test_one_short_epoch_on_real_mnist_reaches_90_percent(tmp_path: Path, capsys
                  "--no-progress", "--no-plots", *options]) == 0  # fmt: skip
     assert "WARNING" not in capsys.readouterr().out
     assert json.loads((tmp_path / "history.json").read_text())["test_accuracy"] >= 0.90
+
+
+# ---------------------------------------------------------------- bad input: exit 2, before any data is loaded
+
+
+@pytest.fixture
+def data_must_not_load(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the data was loaded although the input was already known to be bad")
+
+    monkeypatch.setattr("nn.training.mnist.mnist", fail)
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "expected_range"),
+    [
+        ("--dropout", "1.5", "[0, 1)"),
+        ("--hidden", "0", "at least 1"),
+        ("--crop", "14", "[0, 13]"),
+        ("--val-size", "60000", "[0, 60000)"),
+        ("--seed", "-1", "[0, 4294967295]"),
+        ("--weight-decay", "-1", ">= 0"),
+        ("--lr", "nan", "positive finite"),
+        ("--lr", "inf", "positive finite"),
+        ("--momentum", "1", "[0, 1)"),
+        ("--epochs", "0", "at least 1"),
+        ("--limit", "0", "at least 1"),
+        ("--threads", "0", "at least 1"),
+        ("--epochs", "two", "an integer"),
+    ],
+)
+def test_every_bad_option_is_a_usage_error_naming_its_range(
+    data_must_not_load: None, capsys: pytest.CaptureFixture[str], option: str, value: str, expected_range: str
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["mnist", option, value])
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert f"argument {option}" in error and expected_range in error and value in error
+    assert "Traceback" not in error
+
+
+def test_out_dir_naming_a_file_is_bad_input(
+    data_must_not_load: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "results.txt").write_text("my notes")
+    assert main(["mnist", "--out-dir", str(tmp_path / "results.txt")]) == 2
+    assert "is a file, not a directory" in capsys.readouterr().err
+    assert (tmp_path / "results.txt").read_text() == "my notes"
+
+
+def test_out_dir_that_cannot_be_created_is_found_before_training(
+    data_must_not_load: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "file").write_text("")
+    assert main(["mnist", "--out-dir", str(tmp_path / "file" / "run")]) == 2
+    assert f"--out-dir {tmp_path / 'file' / 'run'} cannot be written" in capsys.readouterr().err
+
+
+def copy_of(data_dir: Path, target: Path) -> Path:
+    target.mkdir()
+    for path in data_dir.iterdir():
+        (target / path.name).write_bytes(path.read_bytes())
+    return target
+
+
+def test_corrupt_data_file_is_bad_input_not_a_traceback(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = copy_of(data_dir, tmp_path / "data")
+    (broken / "t10k-labels-idx1-ubyte").write_bytes(b"\x00\x00\x08\x01\x00\x00\x01\x2c" + bytes(10))  # 300 promised
+    assert run_command(broken, tmp_path / "out") == 2
+    error = capsys.readouterr().err
+    assert error.startswith("error: ") and "t10k-labels-idx1-ubyte: truncated" in error
+    assert not (tmp_path / "out" / "history.json").exists()
+
+
+def test_data_file_holding_zero_images_is_bad_input(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    empty = copy_of(data_dir, tmp_path / "data")
+    write_idx(empty / "train-images-idx3-ubyte", np.zeros((0, 28, 28), np.uint8))
+    write_idx(empty / "train-labels-idx1-ubyte", np.zeros(0, np.uint8))
+    assert run_command(empty, tmp_path / "out") == 2
+    assert "expected at least one image" in capsys.readouterr().err
+
+
+def test_val_size_larger_than_a_small_training_set_is_bad_input(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_command(data_dir, tmp_path, "--val-size", "1200") == 2
+    assert "--val-size 1200 leaves no training images: the training set holds 1,200" in capsys.readouterr().err
+
+
+def test_messages_speak_to_an_installed_package(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(datasets, "MNIST_MIRRORS", ((tmp_path / "no-such-mirror").as_uri() + "/",))
+    assert main(["mnist", "--data-dir", str(tmp_path / "none"), "--out-dir", str(tmp_path / "out")]) == 2
+    error = capsys.readouterr().err
+    assert "--data-dir" in error
+    with pytest.raises(SystemExit):
+        main(["mnist", "--help"])
+    assert "docs/" not in capsys.readouterr().out
+    monkeypatch.setattr("nn.training.plots.matplotlib_available", lambda: False)
+    options = [option for option in SMALL_RUN if option != "--no-plots"]
+    assert main(["mnist", "--data-dir", str(data_dir), "--out-dir", str(tmp_path), "--limit", "100", *options]) == 0
+    output = capsys.readouterr().out
+    assert "pip install matplotlib" in output and "pip install -e" not in output
+
+
+# ---------------------------------------------------------------- what a run leaves behind
+
+
+def test_test_set_is_measured_once_on_the_model_chosen_on_validation(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_command(data_dir, tmp_path, "--limit", "300", "--epochs", "3", "--lr", "0.02") == 0
+    output = capsys.readouterr().out
+    assert output.count("test accuracy") == 1 and "test acc " not in output
+    history = json.loads((tmp_path / "history.json").read_text())
+    val = [epoch["val_accuracy"] for epoch in history["epochs"]]
+    assert history["chosen_epoch"] == 1 + val.index(max(val))
+
+    model = build_model(TrainConfig(hidden=[16]), num_inputs=24 * 24).load(tmp_path / "model.npz")
+    x_test, y_test = synthetic_digits(300, seed=1)
+    inputs = (x_test[:, 2:26, 2:26].reshape(300, -1) / np.float32(255)).astype(np.float32)
+    accuracy = float(np.mean(predict_logits(model, inputs).argmax(axis=1) == y_test))
+    assert accuracy == pytest.approx(history["test_accuracy"])
+
+
+def test_outputs_have_normal_permissions_and_no_leftovers(data_dir: Path, tmp_path: Path) -> None:
+    assert run_command(data_dir, tmp_path, "--limit", "200") == 0
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["history.csv", "history.json", "model.npz"]
+    for path in tmp_path.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask, path.name
+
+
+def test_a_diverged_run_does_not_leave_the_previous_runs_model_beside_its_history(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_command(data_dir, tmp_path, "--limit", "200") == 0
+    assert (tmp_path / "model.npz").exists()
+    assert run_command(data_dir, tmp_path, "--limit", "1000", "--lr", "50") == 1
+    assert json.loads((tmp_path / "history.json").read_text())["status"].startswith("diverged")
+    assert not (tmp_path / "model.npz").exists()
+    assert "replacing the previous run's" in capsys.readouterr().out
+
+
+def test_a_full_disk_at_the_end_keeps_the_previous_run_and_says_what_was_lost(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run_command(data_dir, tmp_path, "--limit", "200") == 0
+    before = {path.name: path.read_bytes() for path in tmp_path.iterdir()}
+
+    def disk_full(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    assert run_command(data_dir, tmp_path, "--limit", "200", "--seed", "1") == 1
+    output = capsys.readouterr().out
+    assert "NOT WRITTEN: history.json: could not write" in output and "disk is full" in output
+    assert f"{tmp_path / 'history.json'}" in output and ".part" not in output
+    assert {path.name: path.read_bytes() for path in tmp_path.iterdir()} == before  # valid, and all one run
+
+
+def test_a_partly_failed_save_keeps_the_rest(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_room_for_models(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(np, "savez", no_room_for_models)
+    assert run_command(data_dir, tmp_path, "--limit", "200") == 1
+    assert "NOT WRITTEN: model.npz" in capsys.readouterr().out
+    assert json.loads((tmp_path / "history.json").read_text())["status"] == "finished"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["history.csv", "history.json"]
+
+
+def test_ctrl_c_after_an_epoch_saves_the_finished_epochs_and_exits_130(data_dir: Path, tmp_path: Path) -> None:
+    assert run_command(data_dir, tmp_path, "--limit", "200") == 0  # an earlier run in the same directory
+    lines: list[str] = []
+
+    def log_then_press_ctrl_c(line: str) -> None:
+        lines.append(line)
+        if line.startswith("epoch  1/3"):
+            raise KeyboardInterrupt
+
+    config = TrainConfig(hidden=[16], epochs=3, val_size=200, limit=300, data_dir=str(data_dir),
+                         out_dir=str(tmp_path), progress=False, plots=False, verify=False)  # fmt: skip
+    assert run(config, log=log_then_press_ctrl_c) == 130
+    output = "\n".join(lines)
+    assert "INTERRUPTED after 1 epoch" in output and str(tmp_path) in output
+    history = json.loads((tmp_path / "history.json").read_text())
+    assert history["status"] == "interrupted after 1 epoch" and len(history["epochs"]) == 1
+    assert len(history["step_losses"]) == sum(history["steps_per_epoch"]) == math.ceil(300 / 32)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["history.csv", "history.json", "model-interrupted.npz"]
+    build_model(config, 24 * 24).load(tmp_path / "model-interrupted.npz")
+
+
+def test_threads_are_reported_overridable_and_restored(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    before = [info["num_threads"] for info in threadpoolctl.threadpool_info()]
+    assert run_command(data_dir, tmp_path, "--limit", "200", "--threads", "1") == 0
+    assert "threads: 1 BLAS thread (" in capsys.readouterr().out
+    assert run_command(data_dir, tmp_path, "--limit", "200") == 0
+    assert "BLAS thread" in capsys.readouterr().out
+    assert [info["num_threads"] for info in threadpoolctl.threadpool_info()] == before
+
+
+def test_ctrl_c_while_loading_the_data_exits_130_and_keeps_the_earlier_run(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run_command(data_dir, tmp_path, "--limit", "200") == 0
+    before = {path.name: path.read_bytes() for path in tmp_path.iterdir()}
+
+    def pressed_ctrl_c(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("nn.training.mnist.mnist", pressed_ctrl_c)
+    assert run_command(data_dir, tmp_path) == 130
+    assert "nothing was written" in capsys.readouterr().err
+    assert {path.name: path.read_bytes() for path in tmp_path.iterdir()} == before

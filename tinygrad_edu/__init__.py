@@ -4,6 +4,8 @@ Only the primitives in ``primitives.py`` have hand-written derivatives;
 everything else is a forward expression of them.
 """
 
+__version__ = "0.1.0"  # the one place the version is written: pyproject.toml reads it from here
+
 from .anomaly import AnomalyError, detect_anomaly
 from .backprop_check import BackpropReport, check_backprop
 from .function import Function, enable_grad, is_grad_enabled, no_grad
@@ -17,6 +19,7 @@ from .tensor import Tensor, as_tensor, cat, linear, stack, where
 
 __all__ = [
     "PRIMITIVES",
+    "__version__",
     "AnomalyError",
     "BackpropReport",
     "CompositeCall",

@@ -99,12 +99,14 @@ def check_forward(op: Function, inputs: tuple[Tensor, ...], out: Tensor) -> None
     shapes = ", ".join(str(t.shape) for t in inputs)
     source = getattr(op, "source", None) or state.user_source_line()
     inputs_finite = all(t.data.dtype.kind != "f" or np.isfinite(t.data).all() for t in inputs)
-    cause = FORWARD_CAUSES.get(op.name, "")
+    cause = _cause_from_inputs(op.name, inputs) or FORWARD_CAUSES.get(op.name, "")
     if not inputs_finite:
         cause = "its inputs already contained NaN or inf: they came from outside the checked block"
     index = _first_bad(out.data)
+    call = out.composite
+    inside = f" (in {call.label()}{f', called at {call.source}' if call.source else ''})" if call else ""
     lines = [
-        f"{op.name} produced {_describe(out.data)} in its forward output.",
+        f"{op.name}{inside} produced {_describe(out.data)} in its forward output.",
         f"  input shapes: {shapes} -> output shape {out.shape}",
         f"  first bad element: {index}{_inputs_at(index, out.shape, inputs)}",
         f"  created at: {source}",
@@ -114,6 +116,37 @@ def check_forward(op: Function, inputs: tuple[Tensor, ...], out: Tensor) -> None
     if cause:
         lines.append(f"  likely cause: {cause}")
     raise AnomalyError("\n".join(lines))
+
+
+UNDERFLOWED_SOFTMAX = {
+    "div": "the denominator is a sum of exponentials that all underflowed to 0 (exp of very negative "
+    "numbers), so the softmax is 0/0. Shift each row by its own max before exp, "
+    "e = exp(z - z.max(axis=1, keepdims=True)) (the result is unchanged and the largest term is 1), or "
+    "compute the loss with log_softmax; an epsilon in the denominator would only hide it",
+    "log": "the input is a probability made from exponentials that underflowed to 0: log(0) = -inf. "
+    "Compute log-probabilities directly with log_softmax (z - logsumexp(z)), or shift each row by its "
+    "own max before exp",
+}
+
+
+def _cause_from_inputs(name: str, inputs: tuple[Any, ...]) -> str:
+    """For a division or log: the advice when the offending zeros came from underflowed exponentials."""
+    if name not in UNDERFLOWED_SOFTMAX:
+        return ""
+    operand = inputs[-1] if name == "div" else inputs[0]
+    return UNDERFLOWED_SOFTMAX[name] if _made_by_exp(operand) else ""
+
+
+def _made_by_exp(t: Any, depth: int = 4) -> bool:
+    """Whether ``t`` is (a sum, ratio, reshape or selection of) the output of exp, a few operations back."""
+    op = getattr(t, "op", None)
+    if op is None or depth == 0:
+        return False
+    if op.name == "exp":
+        return True
+    if op.name in ("sum", "div", "reshape", "index", "mul", "permute"):
+        return any(_made_by_exp(parent, depth - 1) for parent in op.parents)
+    return False
 
 
 def check_backward(op: Function, upstream: np.ndarray, input_grads: tuple[Any, ...]) -> None:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Optional
 import numpy as np
 
 from . import state
+from .anomaly import check_backward
 
 if TYPE_CHECKING:
     from .function import Function
@@ -132,8 +133,6 @@ def run_backward(
             else:
                 pending[key] = previous + parent_grad
         if anomaly_mode:
-            from .anomaly import check_backward
-
             check_backward(op, upstream, tuple(input_grads))
         if on_step is not None:
             on_step(tensor, upstream, tuple(input_grads))

@@ -6,10 +6,10 @@ Two kinds of evidence, neither of them a derivative written by hand:
   (autodiff) one: a constant factor, the transpose, per-example rows not
   summed, or the true gradient plus the autodiff gradient of a wrong
   weight-decay term.
-- *Variants*: the user's forward is run again with one activation swapped
-  for a function with the same values whose autodiff gradient is the
-  mistaken one (``_straight_through``). If the user's gradient equals the
-  variant's, and differs from the true one, that mistake explains it.
+- *Variants* (``bug_variants.py``): the recorded graph replayed with one
+  activation computed by a function with the same values whose autodiff
+  gradient is the mistaken one. If the user's gradient equals the variant's,
+  and differs from the true one, that mistake explains it.
 
 A pattern is named only when it reproduces the user's array to the checking
 tolerance; otherwise the verdict is "mismatch, no known pattern".
@@ -17,14 +17,12 @@ tolerance; otherwise the verdict is "mismatch, no known pattern".
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from .activation_calls import Variant
-from .composites import constant
-from .function import no_grad
 from .tensor import Tensor
 
 
@@ -34,7 +32,8 @@ class Diagnosis:
 
     mistake: str
     detail: str
-    location: str = ""  # for a variant: the activation call it reproduces the mistake at
+    location: str = ""  # where the mistake is: the activation it was reproduced at
+    loss_difference: float | None = None  # for a penalty: what it adds to your loss over the true one
 
 
 def close(yours: np.ndarray, true: np.ndarray, atol: float, rtol: float) -> bool:
@@ -86,9 +85,18 @@ def shape_pattern(yours: np.ndarray, true: np.ndarray, atol: float, rtol: float)
 
 
 def factor_pattern(
-    yours: np.ndarray, true: np.ndarray, atol: float, rtol: float, batch_size: int | None
+    yours: np.ndarray,
+    true: np.ndarray,
+    atol: float,
+    rtol: float,
+    batch_size: int | None,
+    averaged: Sequence[tuple[int, ...]] = (),
 ) -> Diagnosis | None:
-    """The user's gradient is c times the true one, everywhere: a sign flip, a batch size, a missing 2."""
+    """The user's gradient is c times the true one, everywhere: a sign flip, a batch size, a missing 2.
+
+    ``averaged`` holds the shapes of the arrays the loss takes a full mean of, so
+    a factor equal to the outputs per example is named as that mean's count.
+    """
     norm = float(np.sum(true * true))
     if norm == 0.0:
         return None
@@ -101,11 +109,13 @@ def factor_pattern(
             "your gradient is the negative of the true one: the derivative of (y_hat - y)**2 is "
             "2 * (y_hat - y), not (y - y_hat); gradient descent subtracts +dL/dw.",
         )
-    magnitude = _name_magnitude(abs(c), batch_size)
+    magnitude = _name_magnitude(abs(c), batch_size) or _mean_count(abs(c), averaged)
     if magnitude is None:
+        if true.size < 2:
+            return None  # any single number is some multiple of another: only a named factor is evidence
         integer = round(c)
         is_integer = c > 2 and abs(c - integer) < 1e-6
-        hint = f" If your batch size is {integer}: sum vs mean." if is_integer else ""
+        hint = f" If your batch size is {integer}: sum vs mean." if is_integer and batch_size is None else ""
         return Diagnosis(
             "constant factor",
             f"your gradient is {c:.6g} times the true one in every element: a scale (1/N, a 2, a "
@@ -148,42 +158,111 @@ def _name_magnitude(c: float, batch_size: int | None) -> tuple[str, str] | None:
     return None
 
 
-def weight_decay_pattern(
-    yours: np.ndarray, true: np.ndarray, weight: np.ndarray, atol: float, rtol: float
-) -> Diagnosis | None:
-    """yours - true = lam * (d sum(w) - d sum(w**2)): decay on sum(w); = -lam * d sum(w**2): decay missing."""
-    if weight.size < 2 or np.ptp(weight) == 0:
-        return None
-    of_sum = _gradient_of(lambda w: w.sum(), weight)
-    of_squares = _gradient_of(lambda w: (w * w).sum(), weight)
-    difference = yours - true
-    tolerance = atol + rtol * float(np.max(np.abs(true), initial=0.0))
-    for basis, explain in (
-        (of_sum - of_squares, _sum_instead_of_squares),
-        (-of_squares, _missing_decay),
-    ):
-        lam = float(np.sum(difference * basis) / np.sum(basis * basis))
-        fits = np.all(np.abs(difference - lam * basis) <= tolerance)
-        if fits and abs(lam) * float(np.max(np.abs(basis))) > tolerance:
-            return explain(lam)
+def _mean_count(c: float, averaged: Sequence[tuple[int, ...]]) -> tuple[str, str] | None:
+    """c is the number of elements per example of an array the loss averages over every element."""
+    for shape in averaged:
+        per_example = math.prod(shape[1:])
+        if len(shape) < 2 or per_example < 2:
+            continue
+        total = math.prod(shape)
+        if abs(c - per_example) <= 1e-6 * per_example:
+            return (
+                "mean over every element, gradient divided by the batch size only",
+                f"it is {per_example} times the true gradient: the loss is a mean over all {total} elements "
+                f"of an array of shape {shape}, so its derivative divides by {total}; your gradient divides "
+                f"by the {shape[0]} examples only. Divide by {total} too (or make the loss a sum over the "
+                f"{per_example} outputs and a mean over the examples).",
+            )
+        if abs(c * per_example - 1) <= 1e-6:
+            return (
+                "divided by the outputs per example too",
+                f"it is 1/{per_example} of the true gradient: your gradient divides by all {total} elements "
+                f"of an array of shape {shape}, but the loss averages over the {shape[0]} examples only.",
+            )
     return None
 
 
-def _sum_instead_of_squares(lam: float) -> Diagnosis:
+def weight_decay_pattern(
+    yours: np.ndarray, true: np.ndarray, weight: np.ndarray, atol: float, rtol: float
+) -> Diagnosis | None:
+    """yours - true = a * d sum(w**2) + b * d sum(w): a penalty term that the loss and your gradient disagree on.
+
+    Both coefficients are fitted, so the verdict says which side has which
+    penalty. The penalty may leave out a bias row (``theta[1:]``), as code with
+    a row of biases in ``theta`` does.
+    """
+    tolerance = atol + rtol * float(np.max(np.abs(true), initial=0.0))
+    difference = yours - true
+    penalised = [(np.ones(weight.shape, dtype=bool), "")]
+    if weight.ndim == 2 and weight.shape[0] > 2:
+        bias_row = np.ones(weight.shape, dtype=bool)
+        bias_row[0] = False
+        penalised.append((bias_row, " (the first row, the bias, is not penalised)"))
+    for mask, note in penalised:
+        if np.any(np.abs(difference[~mask]) > tolerance):
+            continue
+        fitted = _fit_penalty(difference[mask], weight[mask], tolerance)
+        if fitted is not None:
+            (a, b), diagnosis = fitted
+            w = weight[mask]
+            return Diagnosis(diagnosis.mistake, diagnosis.detail + note,
+                             loss_difference=a * float(np.sum(w * w)) + b * float(np.sum(w)))  # fmt: skip
+    return None
+
+
+def _fit_penalty(
+    difference: np.ndarray, weight: np.ndarray, tolerance: float
+) -> tuple[tuple[float, float], Diagnosis] | None:
+    """The coefficients (of sum(w**2), of sum(w)) of a penalty explaining ``difference``, and its diagnosis."""
+    if weight.size < 2 or np.ptp(weight) == 0:
+        return None
+    of_squares = _gradient_of(lambda w: (w * w).sum(), weight)
+    of_sum = _gradient_of(lambda w: w.sum(), weight)
+    for single, penalty in ((of_squares, "sum(w**2)"), (of_sum, "sum(w)")):
+        coefficient = float(np.sum(difference * single) / np.sum(single * single))
+        fits = np.all(np.abs(difference - coefficient * single) <= tolerance)
+        if fits and abs(coefficient) * float(np.max(np.abs(single))) > tolerance:
+            coefficients = (coefficient, 0.0) if penalty == "sum(w**2)" else (0.0, coefficient)
+            return coefficients, _decay_difference(coefficient, penalty)
+    if weight.size < 4:  # two coefficients fitted to fewer than 4 numbers would explain noise
+        return None
+    basis = np.stack([of_squares.ravel(), of_sum.ravel()], axis=1)
+    (a, b), *_ = np.linalg.lstsq(basis, difference.ravel(), rcond=None)
+    if not np.all(np.abs(difference.ravel() - basis @ (a, b)) <= tolerance):
+        return None
+    if min(abs(a) * float(np.max(np.abs(of_squares))), abs(b)) <= tolerance:
+        return None
+    if a < 0 < b:
+        return (a, b), _penalties_differ(f"{-a:.4g} * sum(w**2)", f"{b:.4g} * sum(w)", on_sum="your gradient")
+    if b < 0 < a:
+        return (a, b), _penalties_differ(f"{-b:.4g} * sum(w)", f"{a:.4g} * sum(w**2)", on_sum="the loss")
+    return None
+
+
+def _decay_difference(coefficient: float, penalty: str) -> Diagnosis:
+    if coefficient < 0:
+        return Diagnosis(
+            "weight-decay term missing",
+            f"your gradient lacks exactly the derivative of {-coefficient:.4g} * {penalty}: the loss has this "
+            f"penalty, your gradient does not. Add its derivative to the weight's gradient.",
+        )
     return Diagnosis(
-        "weight decay on sum(w) instead of sum(w**2)",
-        f"your gradient is the true one minus the derivative of {lam:.4g} * sum(w**2) plus the derivative "
-        f"of {lam:.4g} * sum(w): weight decay penalises the squares, {lam:.4g} * sum(w**2), whose "
-        f"derivative is 2 * {lam:.4g} * w (a penalty on sum(w) only pushes every weight down).",
+        "extra weight-decay term",
+        f"your gradient has the derivative of {coefficient:.4g} * {penalty} more than the loss: the term is "
+        f"counted twice in your gradient, or is missing from the loss you passed.",
     )
 
 
-def _missing_decay(lam: float) -> Diagnosis:
+def _penalties_differ(loss: str, yours: str, on_sum: str) -> Diagnosis:
+    mistake = (
+        "weight decay on sum(w) instead of sum(w**2)" if on_sum == "your gradient"
+        else "weight decay on sum(w) in the loss, on sum(w**2) in your gradient"
+    )  # fmt: skip
     return Diagnosis(
-        "weight-decay term missing" if lam > 0 else "weight-decay term added twice",
-        f"your gradient differs from the true one by exactly the derivative of {-lam:.4g} * sum(w**2): "
-        f"the weight-decay term of the loss is {'missing from' if lam > 0 else 'counted twice in'} your "
-        f"gradient.",
+        mistake,
+        f"the loss adds {loss}; your gradient adds the derivative of {yours}. Weight decay penalises the "
+        f"squares: (lam / 2) * sum(w**2) in the loss, lam * w in the gradient (a penalty on sum(w) only "
+        f"pushes every weight down). Write the same term on both sides, divided by m in both or in neither.",
     )
 
 
@@ -192,113 +271,3 @@ def _gradient_of(expression: Callable[[Tensor], Tensor], at: np.ndarray) -> np.n
     expression(w).backward()
     assert w.grad is not None
     return w.grad
-
-
-# ---------------------------------------------------------------- variants of the forward
-
-
-def _straight_through(value: Tensor, surrogate: Tensor) -> Tensor:
-    """``value``'s numbers with ``surrogate``'s gradient: value + (surrogate - surrogate), one detached."""
-    return value.detach() + (surrogate - surrogate.detach())
-
-
-def _derivative_dropped(original: Variant, x: Tensor, *args: object) -> Tensor:
-    return _straight_through(original(x, *args), x)
-
-
-def _relu_ge(original: Variant, x: Tensor) -> Tensor:
-    return _straight_through(original(x), x * constant(x, x.data >= 0))
-
-
-def _at_own_output(original: Variant, x: Tensor) -> Tensor:
-    """f with gradient f'(f(x)): f evaluated at x + (f(x) - x), the shift held constant."""
-    value = original(x)
-    return _straight_through(value, original(x + constant(x, value.data - x.data)))
-
-
-def _sigmoid_of_one_minus(original: Variant, x: Tensor) -> Tensor:
-    with no_grad():
-        slope = (original(x) * original(1 - x)).data  # the mistaken expression, as a number per element
-    return _straight_through(original(x), x * constant(x, slope))
-
-
-def _log_of_softmax(original: Variant, x: Tensor, axis: int = -1) -> Tensor:
-    return x.softmax(axis=axis).log()
-
-
-def _log_softmax_batch_max(original: Variant, x: Tensor, axis: int = -1) -> Tensor:
-    shifted = x - constant(x, np.max(x.data))
-    return shifted - shifted.exp().sum(axis=axis, keepdims=True).log()
-
-
-def _softmax_with_batch_max(original: Variant, x: Tensor, axis: int = -1) -> Tensor:
-    e = (x - constant(x, np.max(x.data))).exp()
-    return e / e.sum(axis=axis, keepdims=True)
-
-
-@dataclass
-class KnownVariant:
-    """A mistake reproduced by swapping one activation for ``variant``."""
-
-    activation: str
-    variant: Variant
-    mistake: str
-    detail: str
-    location: str = ""  # for a variant: the activation call it reproduces the mistake at
-
-
-RELU_ONES = "ReLU derivative is 1 everywhere (mask all ones)"
-VARIANTS: tuple[KnownVariant, ...] = (
-    KnownVariant(
-        "relu", _derivative_dropped, RELU_ONES,
-        "the ReLU derivative was computed from the activation a = relu(z) as (a >= 0), which is always "
-        "true (or it was left out). Use the pre-activation: dz = da * (z > 0).",
-    ),
-    KnownVariant(
-        "relu", _relu_ge, "ReLU derivative at z = 0 taken as 1 (>= instead of >)",
-        "where the pre-activation is exactly 0 (zero inputs with zero biases) your derivative is 1; autodiff "
-        "and PyTorch use 0 (z > 0). Both are subgradients, but training code and gradient checks expect "
-        "(z > 0).",
-    ),
-    KnownVariant(
-        "sigmoid", _at_own_output, "sigmoid derivative evaluated at the activation",
-        "your derivative is s'(s(z)) = s(s(z)) * (1 - s(s(z))): the formula was applied to the stored "
-        "activation a = s(z) instead of z. With a stored, the derivative is a * (1 - a).",
-    ),
-    KnownVariant(
-        "sigmoid", _sigmoid_of_one_minus, "sigmoid(z) * sigmoid(1 - z)",
-        "your derivative is sigmoid(z) * sigmoid(1 - z); it is sigmoid(z) * (1 - sigmoid(z)).",
-    ),
-    KnownVariant(
-        "sigmoid", _derivative_dropped, "sigmoid derivative missing",
-        "the sigmoid's derivative a * (1 - a) is not applied. At the output, the shortcut dz = a - y holds "
-        "only for sigmoid with binary cross-entropy; with another loss (e.g. MSE) multiply by a * (1 - a).",
-    ),
-    KnownVariant(
-        "tanh", _at_own_output, "tanh derivative evaluated at the activation",
-        "your derivative is 1 - tanh(tanh(z))**2: applied to the stored activation a = tanh(z) instead "
-        "of z. With a stored, the derivative is 1 - a**2.",
-    ),
-    KnownVariant(
-        "tanh", _derivative_dropped, "tanh derivative missing",
-        "the tanh's derivative 1 - a**2 is not applied (at the output: the shortcut dz = a - y does not "
-        "hold for tanh).",
-    ),
-    KnownVariant(
-        "softmax", _softmax_with_batch_max, "softmax shifted by the whole batch's max",
-        "exp(z - z.max()) uses one max for the whole batch: rows far below it underflow to 0 (0/0 = NaN, "
-        "log(0) = -inf). "
-        "Shift each row by its own max: z - z.max(axis=1, keepdims=True).",
-    ),
-    KnownVariant(
-        "log_softmax", _log_softmax_batch_max, "softmax shifted by the whole batch's max",
-        "exp(z - z.max()) uses one max for the whole batch: rows far below it underflow to 0 (0/0 = NaN, "
-        "log(0) = -inf). "
-        "Shift each row by its own max: z - z.max(axis=1, keepdims=True).",
-    ),
-    KnownVariant(
-        "log_softmax", _log_of_softmax, "log(0) in the loss",
-        "the loss takes log of softmax probabilities, and a probability that underflowed to 0 gives "
-        "log(0) = -inf. Compute log-probabilities directly: z - logsumexp(z) (log_softmax), or clip p.",
-    ),
-)  # fmt: skip

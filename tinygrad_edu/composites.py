@@ -8,9 +8,13 @@ the call (name, inputs, options), so drawings show ``sigmoid`` as one node and
 messages can say "in softmax".
 
 Composites use only the Tensor's public methods, plus ``constant``: the one way
-to bring values computed from the data into the graph as a constant (a ReLU
-mask, a row max). A constant has no gradient, so each use says why the exact
-derivative is still right.
+to bring values computed from the data into the graph as a constant (a sign, a
+row max). A constant has no gradient, so a wrong derivative could hide in one
+(``x * x.detach()`` has the value x² and the derivative x). Only the composites
+named in ``DATA_CONSTANTS`` may do it, each saying why its derivative stays
+exact; tests/test_design_rule.py checks that no other does and gradchecks them
+all. Conditions (``x.data <= 0`` in relu) are not such constants: ``where``
+sends no gradient into its condition.
 """
 
 from __future__ import annotations
@@ -26,6 +30,14 @@ from .reductions import Axis, check_not_empty, normalize_axis
 
 if TYPE_CHECKING:
     from .tensor import Tensor
+
+
+DATA_CONSTANTS = frozenset({
+    "abs", "clip", "nan_to_num",  # a sign; the replacement values where the output ignores x
+    "softmax", "log_softmax", "logsumexp", "logaddexp", "binary_cross_entropy_with_logits",  # a shift m
+    "log1p", "expm1",  # NumPy's rounding correction of log(1 + x), exp(x) - 1
+})  # fmt: skip
+"""The composites allowed to build constants from their inputs' values (see the module docstring)."""
 
 
 def constant(like: Tensor, values: Any) -> Tensor:
@@ -88,19 +100,92 @@ def clip(x: Tensor, lo: float | None = None, hi: float | None = None) -> Tensor:
     return x.where(inside, constant(x, np.clip(x.data, lo, hi)))
 
 
+@composite
+def log1p(x: Tensor) -> Tensor:
+    """log(1 + x), with NumPy's exact value for tiny x: log(1 + x) plus a constant correction.
+
+    The correction ``np.log1p(x) - log(1 + x)`` is a constant (rounding error only),
+    so the derivative is that of log(1 + x), 1 / (1 + x).
+    """
+    y = (x + 1).log()
+    return y + constant(x, np.log1p(x.data) - y.data)
+
+
+@composite
+def expm1(x: Tensor) -> Tensor:
+    """exp(x) - 1, with NumPy's exact value for tiny x (a constant correction, as in ``log1p``)."""
+    y = x.exp() - 1
+    return y + constant(x, np.expm1(x.data) - y.data)
+
+
+@composite
+def logaddexp(x: Tensor, other: Any) -> Tensor:
+    """log(exp(x) + exp(other)), shifted by the larger of the two so neither exp overflows.
+
+    The shift m is a constant: log(exp(x - m) + exp(other - m)) + m is the same
+    function for any m, so its gradient (a softmax of the two) does not depend on m.
+    """
+    other = _as_operand(x, other)
+    shift = np.maximum(x.data, other.data)
+    shift_t = constant(x, np.where(np.isfinite(shift), shift, 0))
+    return ((x - shift_t).exp() + (other - shift_t).exp()).log() + shift_t
+
+
+@composite
+def nan_to_num(x: Tensor, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None) -> Tensor:
+    """NaN and infinities replaced by numbers (NumPy's defaults); those elements get gradient 0, the others 1."""
+    replaced = np.nan_to_num(x.data, nan=nan, posinf=posinf, neginf=neginf)
+    return x.where(np.isfinite(x.data), constant(x, replaced))
+
+
+@composite
+def norm(x: Tensor, ord: Any = None, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    """Vector p-norms and the Frobenius norm (``numpy.linalg.norm``), as sums of powers of |x|.
+
+    ``ord`` None or 2 (vectors) / None or "fro" (matrices) is sqrt(sum(x * x));
+    1 is sum(|x|), inf max(|x|), -inf min(|x|), other numbers (sum |x|**p)**(1/p).
+    Matrix norms other than Frobenius (spectral, nuclear, induced 1/inf) need an
+    SVD or are a max over column sums: not supported.
+    """
+    axes = normalize_axis("norm", axis, x.ndim)
+    if axes is None and x.ndim > 2 and ord is not None:
+        raise ValueError(f"norm: ord={ord!r} of a {x.ndim}-D tensor needs axis= one or two axes (as in NumPy)")
+    matrix = (axes is None and x.ndim == 2) or (axes is not None and len(axes) == 2)
+    if ord is None or (ord == "fro" and matrix) or (ord == 2 and not matrix):
+        return (x * x).sum(axis=axes, keepdims=keepdims) ** 0.5
+    if matrix or isinstance(ord, str) or ord == 0:
+        raise TypeError(
+            f"norm: ord={ord!r} over {'a matrix' if matrix else 'a vector'} is not supported on Tensors; "
+            f"supported are ord=None/'fro' for matrices and ord=None/1/2/inf/-inf/p for vectors "
+            f"(give axis= a single axis to take vector norms)."
+        )
+    if ord == math.inf:
+        return x.abs().max(axis=axes, keepdims=keepdims)
+    if ord == -math.inf:
+        return x.abs().min(axis=axes, keepdims=keepdims)
+    if ord == 1:
+        return x.abs().sum(axis=axes, keepdims=keepdims)
+    return (x.abs() ** ord).sum(axis=axes, keepdims=keepdims) ** (1.0 / ord)
+
+
 # ---------------------------------------------------------------- activations
 
 
 @composite
 def relu(x: Tensor) -> Tensor:
-    """max(x, 0) written as x * (x > 0): the mask is a constant, so relu' is the mask, and relu'(0) = 0."""
-    return x * constant(x, x.data > 0)
+    """max(x, 0) as where(x <= 0, 0, x): the gradient goes to x where x > 0, so relu'(0) = 0.
+
+    The zero branch is a fresh +0.0, so relu(-1) = 0.0 (not -0.0) and relu(-inf) = 0.
+    NaN is not <= 0, so relu(nan) = nan and its gradient passes through, as in PyTorch.
+    """
+    return x.where(~(x.data <= 0), 0.0)
 
 
 @composite
 def leaky_relu(x: Tensor, slope: float = 0.01) -> Tensor:
-    """x for x > 0, slope * x otherwise: x times a constant per-element slope (slope at 0, as PyTorch)."""
-    return x * constant(x, np.where(x.data > 0, 1.0, slope))
+    """where(x > 0, x, slope * x): the derivative is slope at 0 and below; NaN propagates (its derivative is
+    slope too), both as in PyTorch."""
+    return x.where(x.data > 0, x * slope)
 
 
 @composite

@@ -26,19 +26,16 @@ knows how to record a node and what a node holds.
 from __future__ import annotations
 
 import contextlib
-import functools
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import state
+from .anomaly import check_forward
 from .locks import Lock, lock
 
 if TYPE_CHECKING:
     from .tensor import Tensor
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 class Function:
@@ -94,12 +91,12 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Any, **options: Any) -> Tensor:
         """Run forward on the inputs' arrays and, if any input needs a gradient, record the node."""
-        tensor_type = _tensor_type()
         try:
             needs = tuple([t._requires_grad for t in inputs])
         except AttributeError:  # a number or an array among the inputs: it becomes a constant tensor
-            inputs = tuple(x if isinstance(x, tensor_type) else tensor_type._constant(x) for x in inputs)
+            inputs = _with_constants(cls.__name__.lower(), inputs)
             needs = tuple([t._requires_grad for t in inputs])
+        tensor_type = type(inputs[0])  # the output is a tensor like the inputs (no import of tensor.py)
         ctx = cls()
         ctx.needs_input_grad = needs  # forward may read it too, to save only what backward will need
         try:
@@ -119,8 +116,6 @@ class Function:
         else:
             out = tensor_type._make(out_data, None)
         if state.anomaly_mode:
-            from .anomaly import check_forward
-
             check_forward(ctx, inputs, out)
         return out
 
@@ -129,12 +124,13 @@ class Function:
         return f"<{type(self).__name__}({shapes})>"
 
 
-@functools.cache
-def _tensor_type() -> type[Tensor]:
-    """The Tensor class (imported late: tensor.py imports this module)."""
-    from .tensor import Tensor
-
-    return Tensor
+def _with_constants(name: str, inputs: tuple[Any, ...]) -> tuple[Tensor, ...]:
+    """Numbers and arrays among ``inputs`` as constant tensors of the first tensor input's dtype."""
+    like = next((x for x in inputs if hasattr(x, "_requires_grad")), None)
+    if like is None:
+        kinds = ", ".join(type(x).__name__ for x in inputs) or "no inputs"
+        raise TypeError(f"{name}.apply: needs at least one Tensor among its inputs, got {kinds}")
+    return tuple(x if isinstance(x, type(like)) else like._operand(x, name) for x in inputs)
 
 
 def _explain_forward_error(name: str, tensors: tuple[Tensor, ...], error: Exception) -> Exception:

@@ -20,6 +20,7 @@ How it decides, element by element (all in float64, whatever the inputs' dtype):
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -84,13 +85,41 @@ class GradcheckReport:
         return self.nondeterministic is None and self.nonfinite_value is None and all(r.ok for r in self.inputs)
 
     def __str__(self) -> str:
-        verdict = "passed" if self else "FAILED"
-        lines = [f"gradcheck {verdict} ({self.settings})"]
-        for problem in (self.nondeterministic, self.nonfinite_value):
-            if problem is not None:
-                lines.append(problem)
-                return "\n".join(lines)
-        lines += _table(self.inputs)
+        return "\n".join([self._title(), *self._table_lines(), *self._notes()])
+
+    def _repr_html_(self) -> str:
+        """The same report for Jupyter: the title, the table as an HTML table (failed rows in red), the notes."""
+        parts = [f"<p><b>{html.escape(self._title())}</b></p>"]
+        if self._problem() is None:
+            header, *rows = _cells(self.inputs)
+            head = "".join(f"<th>{html.escape(cell)}</th>" for cell in header)
+            failed = '<tr style="color:#c00">'
+            body = "".join(
+                ("<tr>" if r.ok else failed)
+                + "".join(f"<td>{html.escape(cell)}</td>" for cell in row)
+                + ("<td></td></tr>" if r.ok else "<td>&lt;- FAILED</td></tr>")
+                for row, r in zip(rows, self.inputs)
+            )
+            parts.append(f"<table><tr>{head}<th></th></tr>{body}</table>")
+        parts += [f"<pre>{html.escape(note)}</pre>" for note in self._notes()]
+        return "".join(parts)
+
+    def _title(self) -> str:
+        return f"gradcheck {'passed' if self else 'FAILED'} ({self.settings})"
+
+    def _problem(self) -> str | None:
+        """Why nothing could be compared: fn is not deterministic, or its value is NaN/inf."""
+        return self.nondeterministic if self.nondeterministic is not None else self.nonfinite_value
+
+    def _table_lines(self) -> list[str]:
+        return [] if self._problem() is not None else _table(self.inputs)
+
+    def _notes(self) -> list[str]:
+        """What the table does not say: non-determinism, NaN/inf values, kinks, and which operation is wrong."""
+        problem = self._problem()
+        if problem is not None:
+            return [problem]
+        lines = []
         for r in self.inputs:
             if r.nonfinite:
                 shown = ", ".join(str(i) for i in r.nonfinite[:5]) + (" ..." if len(r.nonfinite) > 5 else "")
@@ -110,7 +139,7 @@ class GradcheckReport:
                 )
         if any(r.failures for r in self.inputs):
             lines.append(_describe_fault(self.fault))
-        return "\n".join(lines)
+        return lines
 
 
 def gradcheck(
@@ -381,6 +410,15 @@ def _check_node(
 
 
 def _table(results: Sequence[InputResult]) -> list[str]:
+    rows = _cells(results)
+    widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    marks = [""] + ["" if r.ok else "  <- FAILED" for r in results]
+    return [line + mark for line, mark in zip(lines, marks)]
+
+
+def _cells(results: Sequence[InputResult]) -> list[tuple[str, ...]]:
+    """The report's table as text cells: a header row, then one row per checked input."""
     header = ("input", "shape", "checked", "wrong", "max abs err", "max rel err", "worst index", "analytic")
     rows: list[tuple[str, ...]] = [(*header, "numeric", "kinks")]
     for r in results:
@@ -392,10 +430,7 @@ def _table(results: Sequence[InputResult]) -> list[str]:
             "-" if r.worst_index is None else f"{r.numeric:.6g}",
             str(len(r.kinks)),
         ))  # fmt: skip
-    widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
-    marks = [""] + ["" if r.ok else "  <- FAILED" for r in results]
-    return [line + mark for line, mark in zip(lines, marks)]
+    return rows
 
 
 def _describe_fault(fault: NodeFault | None) -> str:

@@ -27,13 +27,14 @@ F = TypeVar("F", bound=Callable[..., Any])
 class CompositeCall:
     """One call of a composite: its name, the tensors it was given, its options and the call it ran inside."""
 
-    __slots__ = ("name", "inputs", "options", "parent", "output_sequence", "source")
+    __slots__ = ("name", "inputs", "options", "parent", "scope", "output_sequence", "source")
 
     def __init__(self, name: str, inputs: tuple[Any, ...], options: dict[str, Any], parent: CompositeCall | None):
         self.name = name
         self.inputs = inputs  # the tensor arguments, in order
         self.options = options  # every other argument, by name (e.g. {"axis": 1} or {"slope": 0.01})
         self.parent = parent
+        self.scope = state.scope  # the modules running at the call: drawings keep deeper modules' ops apart
         self.output_sequence: int | None = None  # the output tensor's _sequence, set when the call returns
         self.source: str | None = state.user_source_line() if state.record_source else None
 

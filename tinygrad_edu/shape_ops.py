@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import primitives as P
-from .function import _tensor_type
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -95,12 +94,11 @@ def _axis(op_name: str, axis: Any, ndim: int) -> int:
 
 def getitem(x: Tensor, index: Any) -> Tensor:
     """NumPy indexing: ints, slices, None, Ellipsis, integer arrays and boolean masks."""
-    tensor_type = _tensor_type()
     parts = index if isinstance(index, tuple) else (index,)
     converted = []
     advanced = False
     for part in parts:
-        if isinstance(part, tensor_type):
+        if isinstance(part, type(x)):
             part = part.data
         elif isinstance(part, list):
             part = np.asarray(part)
@@ -116,10 +114,8 @@ def getitem(x: Tensor, index: Any) -> Tensor:
 
 
 def cat(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
-    """Concatenate along an existing axis; all other dimensions must match."""
-    from .tensor import as_tensor
-
-    items = [as_tensor(t) for t in tensors]
+    """Concatenate tensors along an existing axis; all other dimensions must match."""
+    items = list(tensors)
     if not items:
         raise ValueError("cat: needs at least one tensor")
     ndim = items[0].ndim
@@ -141,9 +137,7 @@ def cat(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
 
 def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     """Stack same-shaped tensors along a new axis: each gets a size-1 axis, then they are concatenated."""
-    from .tensor import as_tensor
-
-    items = [as_tensor(t) for t in tensors]
+    items = list(tensors)
     if not items:
         raise ValueError("stack: needs at least one tensor")
     if any(t.shape != items[0].shape for t in items):

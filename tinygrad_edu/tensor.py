@@ -13,9 +13,11 @@ functions of primitives, kept in their own modules and attached here as methods.
 
 from __future__ import annotations
 
+import builtins
+import functools
 import itertools
-from collections.abc import Sequence
-from typing import Any, Union
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar, Union
 
 import numpy as np
 
@@ -30,6 +32,23 @@ _next_sequence = itertools.count().__next__  # creation order of tensors: inputs
 
 Scalar = Union[int, float, bool]
 ArrayLike = Union["Tensor", np.ndarray, Scalar, Sequence[Any]]
+Result = TypeVar("Result")
+
+
+def _dim_aliases(function: Callable[..., Result]) -> Callable[..., Result]:
+    """Accept PyTorch's ``dim=`` and ``keepdim=`` as aliases of NumPy's ``axis=`` and ``keepdims=``."""
+
+    def with_aliases(*args: Any, **kwargs: Any) -> Result:
+        for alias, name in (("dim", "axis"), ("keepdim", "keepdims")):
+            if alias in kwargs:
+                if name in kwargs:
+                    raise TypeError(f"{function.__name__}: give {name}= or {alias}= (its PyTorch name), not both")
+                kwargs[name] = kwargs.pop(alias)
+        return function(*args, **kwargs)
+
+    # The NumPy signature stays what help() shows; type checkers see (*args, **kwargs) so dim= passes.
+    functools.update_wrapper(with_aliases, function)
+    return with_aliases
 
 
 class Tensor:
@@ -59,7 +78,6 @@ class Tensor:
     """
 
     __slots__ = ("data", "grad", "_requires_grad", "op", "name", "scope", "composite", "_sequence")
-    __array_ufunc__ = None  # numpy defers to us: np_array * tensor calls Tensor.__rmul__
     __hash__ = object.__hash__  # == builds a tensor, so hashing stays by identity
 
     data: np.ndarray
@@ -101,11 +119,6 @@ class Tensor:
         out._requires_grad = op is not None
         return out
 
-    @classmethod
-    def _constant(cls, value: Any) -> Tensor:
-        """A tensor outside the graph for a number or array given to ``Function.apply``."""
-        return cls._make(_to_array(value, None, "apply"), None)
-
     # ------------------------------------------------------------ attributes
 
     @property
@@ -141,8 +154,9 @@ class Tensor:
         return self.data.ndim
 
     @property
-    def size(self) -> int:
-        return self.data.size
+    def size(self) -> ElementCount:
+        """The number of elements (NumPy's ``.size``); ``x.size(0)`` and ``x.size()`` work as in PyTorch."""
+        return ElementCount(self.data.size, self.data.shape)
 
     @property
     def dtype(self) -> np.dtype:
@@ -170,6 +184,22 @@ class Tensor:
 
     def tolist(self) -> Any:
         return self.data.tolist()
+
+    # NumPy's override protocols: np.exp(t), np.sum(t, axis=1), array * t build the graph (numpy_dispatch.py).
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        return _numpy_dispatch().array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        return _numpy_dispatch().array_function(func, args, kwargs)
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        """``np.asarray(t)``: the values if ``t`` does not require grad, else a TypeError (it would drop the graph)."""
+        return _numpy_dispatch().to_array(self, dtype, copy)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        """``t[index] = value`` is refused with a clear error: backward may need the old values."""
+        _numpy_dispatch().set_item(self, index, value)
 
     def detach(self) -> Tensor:
         """The same values, outside the graph: no gradient flows through the result."""
@@ -298,6 +328,10 @@ class Tensor:
     def __rmatmul__(self, other: ArrayLike) -> Tensor:
         return _matmul(self._operand(other, "matmul"), self)
 
+    def dot(self, other: ArrayLike) -> Tensor:
+        """``numpy.dot``: scalar product, inner product of vectors, else ``self @ other`` (other at most 2-D)."""
+        return _numpy_dispatch().dot(self, other)
+
     def __neg__(self) -> Tensor:
         return composites.neg(self)
 
@@ -389,16 +423,16 @@ class Tensor:
     sigmoid = composites.sigmoid
     logsigmoid = composites.logsigmoid
     softplus = composites.softplus
-    softmax = composites.softmax
-    log_softmax = composites.log_softmax
+    softmax = _dim_aliases(composites.softmax)
+    log_softmax = _dim_aliases(composites.log_softmax)
 
-    sum = reductions.sum
-    mean = composites.mean
-    var = composites.var
-    std = composites.std
-    max = reductions.max
-    min = composites.min
-    logsumexp = composites.logsumexp
+    sum = _dim_aliases(reductions.sum)
+    mean = _dim_aliases(composites.mean)
+    var = _dim_aliases(composites.var)
+    std = _dim_aliases(composites.std)
+    max = _dim_aliases(reductions.max)
+    min = _dim_aliases(composites.min)
+    logsumexp = _dim_aliases(composites.logsumexp)
 
     reshape = shape_ops.reshape
     transpose = shape_ops.transpose
@@ -435,6 +469,212 @@ class Tensor:
         values = get_rng().uniform(low, high, _shape_arg(shape))
         return Tensor(values, dtype=_float_dtype(dtype), requires_grad=requires_grad)
 
+    # ---- PyTorch-style conveniences
+    # What a PyTorch or micrograd user types first, where it has an obvious meaning here. Each is an
+    # expression of the methods above (no new derivatives). NumPy's names and semantics stay the
+    # documented ones: ``axis=``/``keepdims=``, ``transpose`` as a permutation, ``max`` giving values only.
+    # (The reductions, var/std and softmaxes above take dim=/keepdim= through ``_dim_aliases`` too.)
+
+    @_dim_aliases
+    def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        """Index of the largest value (of the flattened tensor when ``axis`` is None); int64, no gradient."""
+        return Tensor._make(np.argmax(self.data, axis=_one_axis("argmax", axis, self.ndim), keepdims=keepdims), None)
+
+    @_dim_aliases
+    def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        """Index of the smallest value; int64, no gradient."""
+        return Tensor._make(np.argmin(self.data, axis=_one_axis("argmin", axis, self.ndim), keepdims=keepdims), None)
+
+    @_dim_aliases
+    def any(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Whether any element is nonzero (True), as a boolean tensor outside the graph."""
+        axes = reductions.normalize_axis("any", axis, self.ndim)
+        return Tensor._make(np.any(self.data, axis=axes, keepdims=keepdims), None)
+
+    @_dim_aliases
+    def all(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Whether every element is nonzero (True), as a boolean tensor outside the graph."""
+        axes = reductions.normalize_axis("all", axis, self.ndim)
+        return Tensor._make(np.all(self.data, axis=axes, keepdims=keepdims), None)
+
+    def clone(self) -> Tensor:
+        """A copy of the values; in the graph (gradients flow back to ``self``) when ``self`` is."""
+        if self.requires_grad and state.grad_enabled:
+            return self * 1.0
+        return Tensor._make(self.data.copy(), None)
+
+    def astype(self, dtype: Any) -> Tensor:
+        """The values converted to ``dtype`` (``y.astype(np.float32)``); the same tensor if it has it already.
+
+        A conversion is not differentiated here: converting a tensor that is part of a graph is an
+        error instead of a silent cut. Create floating tensors in the dtype you need (``dtype=``,
+        ``set_default_dtype``), or ``.detach()`` first when no gradient is wanted.
+        """
+        try:
+            target = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"astype: {dtype!r} is not a dtype; use e.g. numpy.float32 or numpy.int64") from None
+        if target == self.dtype:
+            return self
+        if self.requires_grad and state.grad_enabled:
+            raise RuntimeError(
+                f"astype({target}): this tensor is part of a graph (requires_grad=True) and a dtype "
+                f"conversion has no gradient here. Create it in {target} (Tensor(..., dtype=...) or "
+                f"set_default_dtype), or call .detach() first if no gradient should flow."
+            )
+        _to_array(np.zeros(0, target), None, "astype")  # a clear error for non-numeric dtypes
+        return Tensor._make(self.data.astype(target), None)
+
+    def float(self) -> Tensor:
+        """``astype(float32)`` (PyTorch's ``.float()``): e.g. labels or masks as numbers."""
+        return self.astype(np.float32)
+
+    def double(self) -> Tensor:
+        """``astype(float64)`` (PyTorch's ``.double()``)."""
+        return self.astype(np.float64)
+
+    def view(self, *shape: Any) -> Tensor:
+        """``reshape`` under PyTorch's name (arrays here have no contiguity rules)."""
+        return self.reshape(*shape)
+
+    @_dim_aliases
+    def unsqueeze(self, axis: int) -> Tensor:
+        """Insert a size-1 axis at position ``axis`` (numpy.expand_dims): (3,) -> (1, 3) for axis 0."""
+        if not isinstance(axis, (int, np.integer)) or not -self.ndim - 1 <= axis <= self.ndim:
+            raise ValueError(
+                f"unsqueeze: axis {axis} is out of range for a tensor of shape {self.shape}; "
+                f"valid positions are {-self.ndim - 1}..{self.ndim}."
+            )
+        position = int(axis) % (self.ndim + 1)
+        return self.reshape(*self.shape[:position], 1, *self.shape[position:])
+
+    @_dim_aliases
+    def squeeze(self, axis: Any = None) -> Tensor:
+        """Remove size-1 axes: all of them, or those named by ``axis`` (which must have size 1)."""
+        axes = reductions.normalize_axis("squeeze", axis, self.ndim)
+        if axes is None:
+            axes = tuple(i for i, n in enumerate(self.shape) if n == 1)
+        wrong = [a for a in axes if self.shape[a] != 1]
+        if wrong:
+            raise ValueError(
+                f"squeeze: axis {wrong[0]} of shape {self.shape} has size {self.shape[wrong[0]]}, not 1; "
+                f"only size-1 axes can be removed (use reshape to change the shape otherwise)."
+            )
+        return self.reshape(*(n for i, n in enumerate(self.shape) if i not in axes))
+
+    def numel(self) -> int:
+        """The number of elements (``.size``), under PyTorch's name."""
+        return int(self.data.size)
+
+    def __float__(self) -> builtins.float:
+        return builtins.float(self._one_value("float"))
+
+    def __int__(self) -> int:
+        return int(self._one_value("int"))
+
+    def __format__(self, spec: str) -> str:
+        """``f"{loss:.4f}"`` formats a one-element tensor as its number; an empty spec is ``str``."""
+        if not spec:
+            return str(self)
+        return format(self._one_value(f"format(tensor, {spec!r})"), spec)
+
+    def _one_value(self, what: str) -> Any:
+        if self.data.size != 1:
+            raise ValueError(
+                f"{what} needs a tensor with exactly one element, but this one has shape {self.shape}; "
+                f"reduce it first (e.g. .sum() or .mean()) or index one element."
+            )
+        return self.data.item()
+
+    def __getattr__(self, name: str) -> Any:
+        """Only called for names that do not exist: say what to use for PyTorch's."""
+        advice = _PYTORCH_NAMES.get(name)
+        if advice is None:
+            raise AttributeError(f"'Tensor' object has no attribute {name!r}")
+        raise AttributeError(f"Tensor has no .{name} (a PyTorch name): {advice}")
+
+    @staticmethod
+    def arange(
+        start: builtins.float, stop: builtins.float | None = None, step: builtins.float = 1, dtype: Any = None
+    ) -> Tensor:
+        """Evenly spaced values in [start, stop) (numpy.arange): integers stay int64, floats the default dtype."""
+        values = np.arange(start, step=step) if stop is None else np.arange(start, stop, step)
+        return Tensor._make(_to_array(values, dtype, "arange"), None)
+
+    @staticmethod
+    def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        """The identity matrix, ``n`` x ``m`` (``m`` defaults to ``n``)."""
+        return Tensor(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad=requires_grad)
+
+    @staticmethod
+    def full(shape: Any, fill_value: Scalar, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        """A tensor of ``shape`` filled with ``fill_value`` (a float gives the default dtype)."""
+        values = np.full(_shape_arg(shape if isinstance(shape, tuple) else (shape,)), fill_value)
+        return Tensor(values, dtype=dtype, requires_grad=requires_grad)
+
+    @staticmethod
+    def zeros_like(other: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        """Zeros with ``other``'s shape and dtype."""
+        return Tensor(np.zeros(other.shape, dtype or other.dtype), requires_grad=requires_grad)
+
+    @staticmethod
+    def ones_like(other: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        """Ones with ``other``'s shape and dtype."""
+        return Tensor(np.ones(other.shape, dtype or other.dtype), requires_grad=requires_grad)
+
+    @staticmethod
+    def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        """Uniform samples in [0, 1) from the seeded generator (``uniform`` with its defaults)."""
+        return Tensor.uniform(*shape, dtype=dtype, requires_grad=requires_grad)
+
+
+class ElementCount(int):
+    """``Tensor.size``: the number of elements, an int as in NumPy, that can also be called as in PyTorch.
+
+    ``x.size == 6`` and ``range(x.size)`` use the count; ``x.size()`` is the shape (a tuple) and
+    ``x.size(0)`` one dimension, as ``torch.Tensor.size``.
+    """
+
+    shape: tuple[int, ...]
+
+    def __new__(cls, count: int, shape: tuple[int, ...]) -> ElementCount:
+        value = super().__new__(cls, count)
+        value.shape = shape
+        return value
+
+    def __call__(self, dim: int | None = None) -> Any:
+        if dim is None:
+            return self.shape
+        if not isinstance(dim, (int, np.integer)) or not -len(self.shape) <= dim < len(self.shape):
+            raise IndexError(
+                f"size({dim!r}): dimension out of range for a tensor of shape {self.shape}; "
+                f"valid dimensions are {-len(self.shape)}..{len(self.shape) - 1}."
+            )
+        return self.shape[dim]
+
+
+_PYTORCH_NAMES = {
+    "to": "not needed here: tensors live in NumPy on the CPU; for a dtype use .astype(numpy.float64).",
+    "cpu": "not needed here: tensors always live in NumPy on the CPU.",
+    "cuda": "tinygrad-edu runs on the CPU only (NumPy); leave the call out.",
+    "device": "there is no device: tensors always live in NumPy on the CPU.",
+    "clamp": "use .clip(lo, hi).",
+    "masked_fill": "use where(mask, value, x) from tinygrad_edu.",
+    "mm": "use a @ b.",
+    "matmul": "use a @ b.",
+    "contiguous": "not needed here: NumPy arrays need no contiguity for any operation.",
+    "expand": "not needed: operations broadcast as in NumPy; to materialise use x * Tensor.ones(shape).",
+    "type": "use .dtype to read it and .astype(dtype) to convert.",
+}
+
+
+def _one_axis(op_name: str, axis: Any, ndim: int) -> int | None:
+    """One axis (or None) for argmax/argmin, with the reductions' error for a bad one."""
+    if axis is not None and not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"{op_name}: axis must be one int or None, got {axis!r}")
+    axes = reductions.normalize_axis(op_name, None if axis is None else int(axis), ndim)
+    return None if axes is None else axes[0]
+
 
 # ---------------------------------------------------------------- functions on several tensors
 
@@ -450,7 +690,7 @@ def as_tensor(value: ArrayLike, like: Tensor | None = None) -> Tensor:
         return value
     if like is not None:
         return like._operand(value, "as_tensor")
-    return Tensor._constant(value)
+    return Tensor._make(_to_array(value, None, "as_tensor"), None)
 
 
 def where(condition: ArrayLike, a: ArrayLike, b: ArrayLike) -> Tensor:
@@ -492,14 +732,16 @@ def linear(x: ArrayLike, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return P.Linear.apply(x_t, weight, bias_t)
 
 
+@_dim_aliases
 def cat(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     """Join tensors along an existing axis (numpy.concatenate)."""
-    return shape_ops.cat(tensors, axis)
+    return shape_ops.cat([as_tensor(t) for t in tensors], axis)
 
 
+@_dim_aliases
 def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     """Join same-shaped tensors along a new axis (numpy.stack)."""
-    return shape_ops.stack(tensors, axis)
+    return shape_ops.stack([as_tensor(t) for t in tensors], axis)
 
 
 # ---------------------------------------------------------------- helpers
@@ -594,6 +836,14 @@ def _matmul(a: Tensor, b: Tensor) -> Tensor:
             f"one ({inner_b}). Check the order of the operands or whether one needs .T."
         )
     return P.MatMul.apply(a, b)
+
+
+@functools.cache
+def _numpy_dispatch() -> Any:
+    """The module behind the NumPy hooks (imported late: it imports this module)."""
+    from . import numpy_dispatch  # here, not above: numpy_dispatch builds its tables from Tensor's methods
+
+    return numpy_dispatch
 
 
 def _check_broadcast(op_name: str, *shapes: tuple[int, ...]) -> None:

@@ -56,15 +56,16 @@ class EpochRecord:
     train_loss: float
     val_loss: float | None
     val_accuracy: float | None
-    test_accuracy: float
     seconds: float
     images_per_second: float
 
     def summary(self, epochs: int) -> str:
-        val = "" if self.val_accuracy is None else f"  val acc {self.val_accuracy:7.2%}"
+        val = ""
+        if self.val_loss is not None and self.val_accuracy is not None:
+            val = f"  val loss {self.val_loss:.4f}  val acc {self.val_accuracy:7.2%}"
         return (
             f"epoch {self.epoch:>2}/{epochs}  batch {self.batch_size:>4}  lr {self.lr:.2e}  "
-            f"train loss {self.train_loss:.4f}{val}  test acc {self.test_accuracy:7.2%}  "
+            f"train loss {self.train_loss:.4f}{val}  "
             f"({self.seconds:.1f} s, {self.images_per_second:,.0f} img/s)"
         )
 
@@ -76,6 +77,12 @@ class History:
     epochs: list[EpochRecord] = field(default_factory=list)
     step_losses: list[float] = field(default_factory=list)
     steps_per_epoch: list[int] = field(default_factory=list)
+
+    def finished_epochs(self) -> History:
+        """The history without an epoch that was cut short (by Ctrl-C or a divergence stop)."""
+        count = len(self.epochs)
+        steps = sum(self.steps_per_epoch[:count])
+        return History(list(self.epochs), self.step_losses[:steps], self.steps_per_epoch[:count])
 
 
 @dataclass
@@ -125,13 +132,18 @@ def fit(
     progress: bool = True,
     log: Log = print,
     history: History | None = None,
+    on_epoch_end: Callable[[EpochRecord], None] | None = None,
 ) -> History:
-    """Train for ``epochs`` epochs, evaluating after each; return the history.
+    """Train for ``epochs`` epochs, evaluating on the validation set after each; return the history.
 
+    The test set is not looked at: measure it once, at the end, on the model
+    chosen on validation (``on_epoch_end`` sees each epoch's record while the
+    model is as that epoch left it, e.g. to keep the best one).
     The batch size doubles each epoch from ``batch_start`` up to ``batch_size``
     (`nn.data.batch_size_ramp`); the scheduler, if any, steps once per epoch.
     Raises `TrainingDiverged` when the loss turns NaN/inf or keeps climbing:
-    pass your own ``history`` to keep what was measured up to that point.
+    pass your own ``history`` to keep what was measured up to that point
+    (also on KeyboardInterrupt: `History.finished_epochs` drops the unfinished one).
     """
     history = History() if history is None else history
     loader = BatchLoader(data.x_train, data.y_train, batch_size=batch_start, seed=seed)
@@ -153,6 +165,8 @@ def fit(
         epoch_losses = history.step_losses[first_step:]
         record = _epoch_record(model, data, epoch, loader.batch_size, lr, epoch_losses, seconds)
         history.epochs.append(record)
+        if on_epoch_end is not None:
+            on_epoch_end(record)
         log(record.summary(epochs))
         if epoch == 1 and (warning := stalled_loss_warning(_late_loss(epoch_losses), data.num_classes)):
             log(f"WARNING: {warning}")
@@ -193,11 +207,10 @@ def _epoch_record(
     losses: list[float],
     seconds: float,
 ) -> EpochRecord:
-    """Evaluate on validation and test data after an epoch and summarise it."""
+    """Evaluate on the validation data after an epoch and summarise it."""
     val = None
     if data.x_val is not None and data.y_val is not None:
         val = evaluate(model, data.x_val, data.y_val)
-    test = evaluate(model, data.x_test, data.y_test)
     return EpochRecord(
         epoch=epoch,
         batch_size=batch_size,
@@ -205,7 +218,6 @@ def _epoch_record(
         train_loss=float(np.mean(losses)),
         val_loss=None if val is None else val.loss,
         val_accuracy=None if val is None else val.accuracy,
-        test_accuracy=test.accuracy,
         seconds=seconds,
         images_per_second=len(data.x_train) / seconds,
     )

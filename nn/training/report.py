@@ -1,15 +1,17 @@
-"""What a run leaves behind: the history as JSON and CSV, and a readable confusion matrix."""
+"""What a run leaves behind: the history as JSON and CSV (each written atomically), and a readable confusion matrix."""
 
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 from dataclasses import asdict, fields
-from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from nn.atomic_files import write_bytes_atomically
 
 from .loop import EpochRecord, History
 
@@ -24,17 +26,18 @@ def write_history_json(path: str | os.PathLike[str], history: History, **extra: 
         "steps_per_epoch": history.steps_per_epoch,
         "step_losses": history.step_losses,
     }
-    Path(path).write_text(json.dumps(document, indent=2, allow_nan=True) + "\n")
+    write_bytes_atomically(path, (json.dumps(document, indent=2, allow_nan=True) + "\n").encode())
 
 
 def write_history_csv(path: str | os.PathLike[str], history: History) -> None:
     """One row per epoch, the columns of `EpochRecord`; empty cells where there was no validation set."""
     columns = [column.name for column in fields(EpochRecord)]
-    with open(path, "w", newline="") as file:
-        writer = csv.DictWriter(file, fieldnames=columns)
-        writer.writeheader()
-        for record in history.epochs:
-            writer.writerow({key: "" if value is None else value for key, value in asdict(record).items()})
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, fieldnames=columns)
+    writer.writeheader()
+    for record in history.epochs:
+        writer.writerow({key: "" if value is None else value for key, value in asdict(record).items()})
+    write_bytes_atomically(path, text.getvalue().encode())
 
 
 def confusion_matrix(labels: np.ndarray, predictions: np.ndarray, num_classes: int) -> np.ndarray:

@@ -5,8 +5,20 @@
 drawing per step; ``with group("loss"):`` clusters an expression like a module. See docs/graphs.md.
 """
 
+from typing import Any
+
 from .frames import backward_frames
 from .groups import group
-from .render import Drawing, GraphvizNotFound, draw, to_dot
+from .render import draw, to_dot
+
+
+def __getattr__(name: str) -> Any:
+    """``Drawing`` and ``GraphvizNotFound`` load the graphviz package on first use (PEP 562)."""
+    if name in ("Drawing", "GraphvizNotFound"):
+        from . import drawing  # here, not above: `import tinygrad_edu` needs no graphviz
+
+        return getattr(drawing, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["Drawing", "GraphvizNotFound", "backward_frames", "draw", "group", "to_dot"]

@@ -25,21 +25,17 @@ def expression(name: str, texts: list[str | None]) -> str | None:
 
 
 def options_text(name: str, options: dict[str, Any]) -> str | None:
-    """What an operation's options say that its shapes do not: the axes of sum, max, permute, cat; an index."""
+    """What an operation's options say that its shapes do not: the axes of sum, max and cat."""
     if name in ("sum", "max"):
         axis = options.get("axis")
         where = "all axes" if axis is None else f"axis {axis[0]}" if len(axis) == 1 else f"axes {axis}"
         return f"over {where}" + (", keepdims" if options.get("keepdims") else "")
-    if name == "permute":
-        return f"axes {tuple(options['axes'])}"
     if name == "cat":
         return f"axis {options['axis']}"
-    if name == "index":
-        return _index_text(options["index"])
     return None
 
 
-def _index_text(index: Any) -> str:
+def index_text(index: Any) -> str:
     """``[:, 3]``, ``[indices (32,), indices (32,)]``: numpy's index notation, arrays by kind and shape."""
     parts = index if isinstance(index, tuple) else (index,)
     shown = []

@@ -63,6 +63,9 @@ class _Painter:
         self.computed = computed  # False: drawn before backward, so a missing gradient is "not yet"
         self.used: set[str] = set()  # marks to explain in the legend
         self._summaries: dict[int, scale.GradientSummary | None] = {}
+        self.fan_out: dict[int, int] = {}  # id(tensor) -> how many drawn edges carry it
+        for edge in graph.edges:
+            self.fan_out[id(edge.tensor)] = self.fan_out.get(id(edge.tensor), 0) + 1
 
     def summary(self, tensor: Tensor) -> scale.GradientSummary | None:
         if id(tensor) not in self._summaries:
@@ -80,11 +83,17 @@ class _Painter:
             self.used.add("constant")
             return {**attrs, "shape": "ellipse", "style": "filled", "fillcolor": scale.CONSTANT_COLOUR,
                     "color": EDGE_WITHOUT_GRADIENT, "fontcolor": "#444444"}  # fmt: skip
-        shapes = {"op": ("box", "rounded,filled"), "leaf": ("box", "filled"), "module": ("box3d", "filled")}
+        shapes = {
+            "op": ("box", "rounded,filled"), "leaf": ("box", "filled"),
+            "composite": ("box", "rounded,filled"), "module": ("box3d", "filled"),
+        }  # fmt: skip
         shape, fill_style = shapes[node.kind]
+        self.used.add(node.kind)
         attrs.update(shape=shape, style=fill_style, penwidth="1.2" if node.kind != "leaf" else "2.2")
         if node.kind == "module":
             attrs.update(margin="0.14,0.1")  # room for the 3-D edge
+        if node.kind == "composite":
+            attrs.update(peripheries="2")  # a double border: one node standing for several primitives
         if summary is None:
             self.used.add("none")
             attrs.update(fillcolor=scale.NO_GRADIENT_COLOUR, style=fill_style + ",dashed")
@@ -103,7 +112,7 @@ class _Painter:
         tensor = node.tensor
         rows = [f"<B>{self.number_prefix(node)}{_escape(node.title)}</B>"]
         shape = f"{_shape_text(tensor.shape)} {tensor.dtype}"
-        if node.kind == "module":  # its only note, "n operations inside", shares the shape's row
+        if node.kind in ("module", "composite"):  # its only note, "n operations inside", shares the shape's row
             rows.append(_small(", ".join([shape, *node.notes])))
         else:
             rows += [_small(note) for note in node.notes]
@@ -111,7 +120,7 @@ class _Painter:
         if 0 < tensor.size <= self.style.show_values:
             rows.append(f"data {_escape(values_text(tensor.data))}")
         rows += self.gradient_rows(tensor, node.kind == "module")
-        uses = self.graph.uses.get(id(tensor), 0)
+        uses = self.fan_out.get(id(tensor), 0)
         if tensor.requires_grad and uses > 1:
             self.used.add("fan-out")
             rows.append(_small(f"grad = sum over {uses} uses"))
@@ -190,6 +199,7 @@ class _Painter:
         elif summary is None:
             attrs.update(color="black")
         else:
+            self.used.add("edge colour")
             attrs.update(color=summary.colour, penwidth="2")
         return attrs
 
@@ -252,10 +262,10 @@ def _legend(used: set[str], statistic: str) -> str:
         )
 
     rows = [line("<B>Legend</B>", "CENTER")]
-    if used & {"scale", "zero", "nonfinite"}:
+    if "scale" in used:
         symbol = scale.STATISTICS[statistic]
         meaning = "L2 norm" if statistic == "norm" else "mean absolute value"
-        rows.append(line(_small(f"fill: gradient {symbol} ({meaning}), one colour per decade")))
+        rows.append(line(_small(f"fill: size of the gradient, {symbol} ({meaning}), one colour per decade")))
         cells = "".join(
             f'<TD BGCOLOR="{colour}" WIDTH="30"><FONT COLOR="{scale.text_colour_on(i)}" '
             f'POINT-SIZE="9">{scale.decade_label(i)}</FONT></TD>'
@@ -264,13 +274,13 @@ def _legend(used: set[str], statistic: str) -> str:
         rows.append(f"<TR><TD></TD>{cells}</TR>")
         half = width // 2
         rows.append(
-            f'<TR><TD></TD><TD COLSPAN="{half}" ALIGN="LEFT">{_small("← vanishing")}</TD>'
-            f'<TD COLSPAN="{width - half}" ALIGN="RIGHT">{_small("exploding →")}</TD></TR>'
+            f'<TR><TD></TD><TD COLSPAN="{half}" ALIGN="LEFT">{_small("← smaller")}</TD>'
+            f'<TD COLSPAN="{width - half}" ALIGN="RIGHT">{_small("larger →")}</TD></TR>'
         )
-        rows.append(entry("0", "gradient exactly 0 everywhere", scale.ZERO_COLOUR))
-        rows.append(entry("NaN", "NaN or inf in the gradient", scale.NONFINITE_COLOUR, "white"))
-        rows.append(entry("→", "edge colour: the gradient flowing back along the edge (its source's)"))
     marks = {
+        "zero": ("0", "gradient exactly 0 everywhere", scale.ZERO_COLOUR),
+        "nonfinite": ("NaN", "NaN or inf in the gradient", scale.NONFINITE_COLOUR, "white"),
+        "edge colour": ("→", "edge colour: the gradient flowing back along the edge (its source's)", "white"),
         "none": ("", "dashed border: no gradient (yet)", "white"),
         "constant": ("const", "ellipse: constant (input data, target): never has a gradient", scale.CONSTANT_COLOUR),
         "dead": (
@@ -285,7 +295,15 @@ def _legend(used: set[str], statistic: str) -> str:
         "operands": ("a, b", "operand order (a − b, a @ b)", "white"),
     }
     rows += [entry(*marks[mark]) for mark in marks if mark in used]
-    rows.append(entry("", "rounded box: operation · box: leaf with grad (parameter) · 3-D box: a module"))
+    shapes = {
+        "op": "rounded box: operation",
+        "composite": "double box: a composite (sigmoid, a loss); draw(..., expand=True) shows its primitives",
+        "leaf": "box: leaf with grad (parameter)",
+        "module": "3-D box: a module",
+    }
+    shown = [text for kind, text in shapes.items() if kind in used]
+    if shown:
+        rows.append(entry("", " · ".join(shown)))
     table = '<TABLE BORDER="1" COLOR="#999999" CELLBORDER="0" CELLSPACING="2" CELLPADDING="2">'
     return f"<{table}{''.join(rows)}</TABLE>>"
 

@@ -20,10 +20,11 @@ from ..autograd import run_backward, sum_to_shape
 from ..primitives import PRIMITIVES
 from .emit import GradientOf, StepMarks, values_text
 from .model import ELEMENTWISE, backward_numbers
-from .render import Drawing, paint, plan
+from .render import paint, plan
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
+    from .drawing import Drawing
 
 
 @dataclass

@@ -3,38 +3,43 @@
 The walk starts at the drawn tensor and follows ``tensor.op.parents`` to every
 tensor it was computed from, constants included (backward skips those). Then:
 
+- Each call of a composite (``sigmoid``, ``softmax``, a loss, any function
+  marked ``@composite``) is one node, labelled with the call
+  (``softmax(axis=1)``), read from the records every tensor carries
+  (``tensor.composite``, see records.py). ``expand`` opens some or all of them
+  into their primitives. A composite groups only the operations it ran in its
+  own module scope: a model called inside a loss function keeps its clusters.
 - Constants that only parametrise an operation are folded into its label
-  instead of getting a node: Python scalars (``mul`` with ``· × 0.5``),
-  boolean conditions, and ReLU-family masks. A graph of ``sigmoid`` is then a
-  short chain of labelled operations, not a hairball of constant nodes.
-- ReLU-family activations are recognised by their mask, exactly as the
-  engine builds them: ``relu(x) = x * m`` where the constant ``m`` is 1 where
-  ``x > 0`` and 0 elsewhere; a leaky ReLU's ``m`` is 1 where ``x > 0`` and
-  ``slope`` elsewhere (0 < slope < 1). Checking the mask against the other
-  operand's sign keeps look-alikes out (a one-hot target is 0/1 too). This
-  works with or without nn modules. The units are the last axis; a unit is
-  *off* when it is off for every example of the batch: a dead ReLU unit gets
-  no gradient from this batch at all.
+  instead of getting a node: Python scalars (``mul`` with ``· × 0.5``) and
+  boolean conditions (``where(mask, ·, 0)``).
+- A ReLU's units are counted from its call's input: a unit is *off* when its
+  input is <= 0 for every example of the batch (the units are the last axis):
+  a dead ReLU unit gets no gradient from this batch at all.
 - Each tensor sits in the clusters of the nn.Modules whose forward created it
   (``tensor.scope``); parameters sit in the module that owns them, found with
   the outermost module's ``named_parameters()``. When collapsing, all of a
   module's tensors are drawn as one node.
+- Movement operations are titled as the user wrote them: ``.T``, ``reshape``, ``·[:, 3]``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 
 from ..autograd import topological_order
-from .describe import COMMUTATIVE, expression, format_number, options_text
+from ..records import CompositeCall
+from .describe import COMMUTATIVE, expression, format_number, index_text, options_text
 from .groups import Group
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
+
+Expand = Union[bool, str, Iterable[str]]
+ACTIVATIONS = {"relu": "ReLU", "leaky_relu": "leaky ReLU"}  # composites whose units a drawing counts
 
 ELEMENTWISE = {"add", "sub", "mul", "div", "pow", "maximum", "where", "exp", "log", "sin", "cos", "tanh"}
 
@@ -56,12 +61,12 @@ class ActivationMask:
 @dataclass
 class Node:
     key: str
-    kind: str  # "op", "leaf" (requires grad, no op), "constant" or "module"
+    kind: str  # "op", "leaf" (requires grad, no op), "constant", "composite" or "module"
     title: str
     tensor: Tensor  # for a module: its output
     chain: tuple[Any, ...]  # the modules whose clusters hold this node, outermost first
     notes: list[str] = field(default_factory=list)
-    members: list[Tensor] = field(default_factory=list)  # module: every tensor drawn inside it
+    members: list[Tensor] = field(default_factory=list)  # module or composite: every tensor drawn inside it
     params: list[tuple[str, Tensor]] = field(default_factory=list)  # module: its parameters
     activation: ActivationMask | None = None
 
@@ -80,7 +85,7 @@ class Edge:
 class Graph:
     nodes: list[Node]
     edges: list[Edge]
-    uses: dict[int, int]  # id(tensor) -> how many operand slots consume it
+    uses: dict[int, int]  # id(tensor) -> how many operand slots consume it (what backward sums over)
     names: ModuleNames
 
 
@@ -130,12 +135,14 @@ class ModuleNames:
         return f"{cls} #{number}" if len(same_class) > 1 and number else cls
 
 
-def build_graph(roots: Sequence[Tensor], collapse: bool = False, depth: int | None = None) -> Graph:
+def build_graph(
+    roots: Sequence[Tensor], collapse: bool = False, depth: int | None = None, expand: Expand = False
+) -> Graph:
     """The nodes and edges to draw for ``roots``; see the module docstring for the rules."""
     tensors = _inputs_first(roots)
     names = ModuleNames(tensors)
-    masks = {id(t): activation_mask(t) for t in tensors if t.op is not None}
-    operands = {id(t): _operand_texts(t, masks[id(t)]) for t in tensors if t.op is not None}
+    operands = {id(t): _operand_texts(t) for t in tensors if t.op is not None}
+    activations = _activations(tensors)
     uses: dict[int, int] = {}
     drawn_inputs = {id(r) for r in roots}
     for tensor in tensors:
@@ -147,6 +154,7 @@ def build_graph(roots: Sequence[Tensor], collapse: bool = False, depth: int | No
     chains = {id(t): _chain(t, names) for t in tensors}
     collapsing = collapse or depth is not None
     inner = {id(m) for chain in chains.values() for m in chain[:-1]}  # modules with child modules
+    opened = _expanded(expand, tensors)
 
     def unit(chain: tuple[Any, ...]) -> Any:
         """The module a tensor with this chain is collapsed into, or None."""
@@ -159,30 +167,88 @@ def build_graph(roots: Sequence[Tensor], collapse: bool = False, depth: int | No
     nodes: list[Node] = []
     node_of: dict[int, str] = {}  # id(tensor) -> key of the node showing it (absent: a folded constant)
     module_nodes: dict[int, Node] = {}
+    composite_nodes: dict[int, Node] = {}
     for tensor in tensors:
-        if _is_constant(tensor) and id(tensor) not in drawn_inputs:
-            continue  # folded into the label of every operation that uses it
         chain = chains[id(tensor)]
         module = unit(chain)
-        if module is None:
-            node = _tensor_node(f"t{len(nodes)}", tensor, chain, names)
-            if tensor.op is not None:
-                _describe_operation(node, operands[id(tensor)], masks[id(tensor)])
-            nodes.append(node)
-        else:
+        call = _composite_unit(tensor, opened) if module is None else None
+        if module is not None:
             if id(module) not in module_nodes:
                 outer = chain[: [id(m) for m in chain].index(id(module))]
                 module_nodes[id(module)] = Node(f"m{len(nodes)}", "module", names.label(module), tensor, outer)
                 nodes.append(module_nodes[id(module)])
             node = module_nodes[id(module)]
-            _add_member(node, tensor, names.name_of(module), names, masks.get(id(tensor)))
+            _add_member(node, tensor, names.name_of(module), names, activations.get(id(tensor)))
+        elif call is not None:
+            if id(call) not in composite_nodes:
+                composite_nodes[id(call)] = Node(f"c{len(nodes)}", "composite", call.label(), tensor, chain)
+                nodes.append(composite_nodes[id(call)])
+            node = composite_nodes[id(call)]
+            _add_member(node, tensor, "", names, activations.get(id(tensor)))
+        elif _is_constant(tensor) and id(tensor) not in drawn_inputs:
+            continue  # folded into the label of every operation that uses it
+        else:
+            node = _tensor_node(f"t{len(nodes)}", tensor, chain, names)
+            if tensor.op is not None:
+                _describe_operation(node, operands[id(tensor)])
+                node.activation = activations.get(id(tensor))
+            nodes.append(node)
         node_of[id(tensor)] = node.key
 
-    edges = _edges(tensors, operands, node_of, {n.key for n in module_nodes.values()})
+    grouped = {n.key for n in (*module_nodes.values(), *composite_nodes.values())}
+    edges = _edges(tensors, operands, node_of, grouped)
     for node in module_nodes.values():
-        _finish_module(node, edges, roots)
+        _finish_group(node, edges, roots)
+    for node in composite_nodes.values():
+        _finish_group(node, edges, roots)
     return Graph(nodes, edges, uses, names)
 
+
+def _calls(tensor: Tensor) -> list[CompositeCall]:
+    """The composite calls that made ``tensor``, outermost first, counting only those run in its own
+    module scope (a model called inside a loss function is not part of the loss's node)."""
+    calls = []
+    call = tensor.composite
+    while call is not None:
+        if len(call.scope) == len(tensor.scope) and all(a is b for a, b in zip(call.scope, tensor.scope)):
+            calls.append(call)
+        call = call.parent
+    return calls[::-1]
+
+
+def _composite_unit(tensor: Tensor, opened: Callable[[str], bool]) -> CompositeCall | None:
+    """The outermost call holding ``tensor`` that is not expanded: the node it is drawn in (None: its own)."""
+    return next((call for call in _calls(tensor) if not opened(call.name)), None)
+
+
+def _expanded(expand: Expand, tensors: list[Tensor]) -> Callable[[str], bool]:
+    """``expand`` as a test on a composite's name; an unknown name is an error, not a silent no-op."""
+    if isinstance(expand, bool):
+        return lambda name: expand
+    wanted = {expand} if isinstance(expand, str) else set(expand)
+    if not all(isinstance(name, str) for name in wanted):
+        raise TypeError(f"draw: expand must be True, False, a composite's name or a list of names, got {expand!r}")
+    present = {call.name for t in tensors for call in _calls(t)}
+    unknown = sorted(wanted - present)
+    if unknown:
+        listed = ", ".join(sorted(present)) or "none"
+        raise ValueError(
+            f"draw: expand={expand!r} names {', '.join(unknown)}, which this graph does not use; "
+            f"its composites are: {listed}. Pass expand=True to open all of them."
+        )
+    return wanted.__contains__
+
+
+def _activations(tensors: list[Tensor]) -> dict[int, ActivationMask]:
+    """id(output) -> units off, for each ReLU-family call in the graph (read from its record and input)."""
+    found: dict[int, ActivationMask] = {}
+    for tensor in tensors:
+        call = tensor.composite
+        if call is None or call.name not in ACTIVATIONS or call.output_sequence != tensor._sequence:
+            continue
+        if call.inputs and tensor.size >= 2:
+            found[id(tensor)] = _count_off(ACTIVATIONS[call.name], ~(call.inputs[0].data > 0))
+    return found
 
 
 def _inputs_first(roots: Sequence[Tensor]) -> list[Tensor]:
@@ -218,23 +284,6 @@ def backward_numbers(roots: Sequence[Tensor]) -> dict[int, int]:
     return numbers
 
 
-def activation_mask(tensor: Tensor) -> tuple[int, ActivationMask] | None:
-    """(mask's operand position, mask info) if ``tensor`` is a ReLU-family ``x * mask`` (see module docstring)."""
-    op = tensor.op
-    if op is None or op.name != "mul" or tensor.size < 2:
-        return None
-    for position, (mask, x) in enumerate([op.parents, op.parents[::-1]]):
-        if not _is_constant(mask) or mask.shape != tensor.shape or x.shape != tensor.shape:
-            continue
-        on = x.data > 0
-        if np.array_equal(mask.data, on):
-            return position, _count_off("ReLU", ~on)
-        slopes = np.unique(mask.data[~on])
-        if slopes.size == 1 and 0 < slopes[0] < 1 and np.all(mask.data[on] == 1):
-            return position, _count_off("leaky ReLU", ~on)
-    return None
-
-
 def _count_off(kind: str, off: np.ndarray) -> ActivationMask:
     """Units are the last axis; a unit is off when it is off for every example (all leading axes)."""
     if off.ndim < 2:
@@ -252,19 +301,16 @@ def _fold_text(parent: Tensor) -> str | None:
     if not _is_constant(parent) or parent.name:
         return None
     if parent.dtype == np.bool_:
-        return "mask"
+        return "mask" if parent.size > 1 else format_number(parent.data.item())
     if parent.size == 1:
         return format_number(parent.data.item())
     return None
 
 
-def _operand_texts(tensor: Tensor, mask: tuple[int, ActivationMask] | None) -> list[str | None]:
+def _operand_texts(tensor: Tensor) -> list[str | None]:
     """Per operand of ``tensor.op``: its folded text, or None if the operand is drawn as a node."""
     assert tensor.op is not None
-    texts = [_fold_text(p) for p in tensor.op.parents]
-    if mask is not None:
-        texts[mask[0]] = "mask" if mask[1].kind == "ReLU" else "slope mask"
-    return texts
+    return [_fold_text(p) for p in tensor.op.parents]
 
 
 def _chain(tensor: Tensor, names: ModuleNames) -> tuple[Any, ...]:
@@ -275,7 +321,7 @@ def _chain(tensor: Tensor, names: ModuleNames) -> tuple[Any, ...]:
 
 def _tensor_node(key: str, tensor: Tensor, chain: tuple[Any, ...], names: ModuleNames) -> Node:
     if tensor.op is not None:
-        return Node(key, "op", tensor.op.name, tensor, chain)
+        return Node(key, "op", _spelling(tensor), tensor, chain)
     if id(tensor) in names.params:
         title = names.params[id(tensor)][0]
     else:
@@ -283,27 +329,38 @@ def _tensor_node(key: str, tensor: Tensor, chain: tuple[Any, ...], names: Module
     return Node(key, "leaf" if tensor.requires_grad else "constant", title, tensor, chain)
 
 
-def _describe_operation(node: Node, operands: list[str | None], mask: tuple[int, ActivationMask] | None) -> None:
+def _spelling(tensor: Tensor) -> str:
+    """The operation's title as the user wrote it: ``.T``, ``transpose(1, 0, 2)``, ``·[:, 3]``; else its name."""
+    assert tensor.op is not None
+    name, options = tensor.op.name, tensor.op.options
+    if name == "permute":
+        axes = tuple(options["axes"])
+        return ".T" if axes == tuple(range(len(axes) - 1, -1, -1)) else f"transpose{axes}"
+    if name == "index":
+        return "·" + index_text(options["index"])
+    return name
+
+
+def _describe_operation(node: Node, operands: list[str | None]) -> None:
     assert node.tensor.op is not None
     written = expression(node.tensor.op.name, operands)
     options = options_text(node.tensor.op.name, node.tensor.op.options)
     node.notes.extend(text for text in (written, options) if text)
-    node.activation = mask[1] if mask else None
 
 
 def _add_member(
-    node: Node, tensor: Tensor, module_name: str, names: ModuleNames, mask: tuple[int, ActivationMask] | None
+    node: Node, tensor: Tensor, module_name: str, names: ModuleNames, activation: ActivationMask | None
 ) -> None:
     node.members.append(tensor)
-    if tensor.op is None and tensor.requires_grad:
+    if node.kind == "module" and tensor.op is None and tensor.requires_grad:
         name = names.params[id(tensor)][0] if id(tensor) in names.params else tensor.name or "leaf"
         node.params.append((name.removeprefix(f"{module_name}.") if module_name else name, tensor))
-    if mask is not None:
-        node.activation = mask[1]
+    if activation is not None:
+        node.activation = activation
 
 
-def _finish_module(node: Node, edges: list[Edge], roots: Sequence[Tensor]) -> None:
-    """A module node shows its output: the last member that leaves the module (or is drawn as a root)."""
+def _finish_group(node: Node, edges: list[Edge], roots: Sequence[Tensor]) -> None:
+    """A module or composite node shows its output: the last member that leaves it (or is drawn as a root)."""
     leaving = {id(e.tensor) for e in edges if e.source == node.key}
     outputs = [t for t in node.members if id(t) in leaving or any(t is r for r in roots)]
     if outputs:

@@ -1,59 +1,24 @@
-"""The public entry points ``draw`` and ``to_dot``, and a Digraph whose errors say how to install Graphviz."""
+"""The public entry points ``draw`` and ``to_dot``: check the options, build the graph model, paint it."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Union
 
-import graphviz
-
+from ..tensor import Tensor
 from . import scale
 from .emit import GradientOf, StepMarks, Style, emit
-from .model import Graph, backward_numbers, build_graph
+from .model import Expand, Graph, backward_numbers, build_graph
 
 if TYPE_CHECKING:
-    from ..tensor import Tensor
+    from .drawing import Drawing
 
 Drawable = Union["Tensor", Sequence["Tensor"]]
-
-INSTALL_HINT = (
-    "Graphviz's `dot` program was not found, so the graph cannot be rendered to an image. Install it: "
-    "`sudo apt-get install graphviz` (Debian/Ubuntu), `brew install graphviz` (macOS), "
-    "`conda install -c conda-forge graphviz`, or see https://graphviz.org/download/. "
-    "The DOT source needs no Graphviz: drawing.save('graph.dot') or tinygrad_edu.to_dot(tensor) "
-    "gives it, to render later or on another machine."
-)
-
-
-class GraphvizNotFound(graphviz.ExecutableNotFound):
-    """Raised instead of graphviz's own error when ``dot`` is missing: it says how to install it."""
-
-    def __init__(self) -> None:
-        RuntimeError.__init__(self, INSTALL_HINT)
-
-
-class Drawing(graphviz.Digraph):
-    """A ``graphviz.Digraph``: shows inline in Jupyter, ``.render()`` writes SVG/PNG/PDF, ``.source`` is DOT.
-
-    Only difference: when Graphviz is not installed, the error explains how to install it.
-    """
-
-    def render(self, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return super().render(*args, **kwargs)
-        except graphviz.ExecutableNotFound as error:
-            raise GraphvizNotFound() from error
-
-    def pipe(self, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return super().pipe(*args, **kwargs)
-        except graphviz.ExecutableNotFound as error:
-            raise GraphvizNotFound() from error
-
 
 def draw(
     tensor: Drawable,
     *,
+    expand: Expand = False,
     collapse: bool = False,
     depth: int | None = None,
     show_values: int = 4,
@@ -71,6 +36,11 @@ def draw(
     tensor : Tensor or sequence of Tensors
         Usually the loss, after ``loss.backward()``. Drawn before backward, the
         picture says so in red and shows no gradients.
+    expand : bool, str or list of str
+        Each composite call (``sigmoid``, ``softmax(axis=1)``, ``cross_entropy``,
+        any ``@composite`` function) is one node by default. ``expand=True``
+        draws every one as its primitives; a name (``"sigmoid"``) or a list of
+        names opens only those (a nested one stays closed unless named too).
     collapse : bool
         Draw each innermost ``nn.Module`` (Linear, ReLU, ...) as a single node.
     depth : int, optional
@@ -108,7 +78,7 @@ def draw(
     True
     """
     roots, graph, style = plan(
-        tensor, collapse=collapse, depth=depth, show_values=show_values, statistic=statistic,
+        tensor, expand=expand, collapse=collapse, depth=depth, show_values=show_values, statistic=statistic,
         numbered=numbered, max_nodes=max_nodes, rankdir=rankdir, title=title, legend=legend,
     )  # fmt: skip
     computed = any(r.grad is not None for r in roots if r.requires_grad)
@@ -132,6 +102,7 @@ def to_dot(tensor: Drawable, **options: Any) -> str:
 def plan(
     tensor: Drawable,
     *,
+    expand: Expand = False,
     collapse: bool = False,
     depth: int | None = None,
     show_values: int = 4,
@@ -143,18 +114,22 @@ def plan(
     legend: bool = True,
 ) -> tuple[list[Tensor], Graph, Style]:
     """Check the options of ``draw`` and build the graph model (shared with the backward frames)."""
-    from ..tensor import Tensor
-
-    roots = [tensor] if isinstance(tensor, Tensor) else list(tensor)
+    roots = [tensor] if isinstance(tensor, Tensor) else list(tensor) if isinstance(tensor, (list, tuple)) else []
     if not roots or not all(isinstance(r, Tensor) for r in roots):
-        raise TypeError(f"draw: expected a Tensor or a sequence of Tensors, got {type(tensor).__name__}")
+        others = sorted({type(r).__name__ for r in roots if not isinstance(r, Tensor)})
+        got = f"a {type(tensor).__name__} holding {', '.join(others)}" if others else type(tensor).__name__
+        got = f"an empty {got}" if isinstance(tensor, (list, tuple)) and not roots else got
+        raise TypeError(
+            f"draw: expected a Tensor (usually the loss) or a list of Tensors, got {got}; "
+            f"draw the Tensor a computation returned, e.g. draw(loss)."
+        )
     if statistic not in scale.STATISTICS:
         raise ValueError(f"draw: statistic must be one of {sorted(scale.STATISTICS)}, got {statistic!r}")
     if rankdir not in ("TB", "LR", "BT", "RL"):
         raise ValueError(f"draw: rankdir must be 'TB', 'LR', 'BT' or 'RL', got {rankdir!r}")
     if depth is not None and depth < 0:
         raise ValueError(f"draw: depth must be 0 or more (0 draws the whole model as one node), got {depth}")
-    graph = build_graph(roots, collapse, depth)
+    graph = build_graph(roots, collapse, depth, expand)
     _check_size(graph, max_nodes, collapse or depth is not None)
     numbers = backward_numbers(roots) if numbered else {}
     return roots, graph, Style(statistic, show_values, numbers, rankdir, title, legend)
@@ -169,6 +144,8 @@ def paint(
     marks: StepMarks | None = None,
 ) -> Drawing:
     """A new Drawing of ``graph`` with the gradients that ``gradient_of`` gives."""
+    from .drawing import Drawing  # imported here, not above: `import tinygrad_edu` needs no graphviz
+
     drawing = Drawing(name="computation_graph")
     emit(drawing, graph, gradient_of, style, computed, banner, marks)
     return drawing
@@ -187,8 +164,7 @@ def _check_size(graph: Graph, max_nodes: int, collapsing: bool) -> None:
     elif collapsing:
         hint = (
             "Collapse bigger blocks with a smaller depth (depth=1: each child of the model is one node; "
-            "depth=0: the whole model), wrap the loss in `with tinygrad_edu.graph.group('loss'):` to draw it "
-            "as one node"
+            "depth=0: the whole model)"
         )
     else:
         hint = "Draw each nn.Module as a single node with collapse=True (or depth=1 for bigger blocks)"

@@ -1,9 +1,11 @@
 """How big is a gradient, and which colour says so.
 
 A gradient is summarised by one number (its L2 norm, or its mean absolute
-value) and placed on a logarithmic scale: one colour per decade from 1e-8
-(vanishing) to 1e2 (exploding), on the viridis palette, which is ordered by
-lightness, readable by colour-blind people and survives greyscale printing.
+value) and placed on a logarithmic scale: one colour per decade from 1e-8 to
+1e2, on the viridis palette, which is ordered by lightness, readable by
+colour-blind people and survives greyscale printing. The colour says how big a
+gradient is, not whether that is good: a weight gradient of norm 1 is normal,
+and only comparing layers (one 1e-7, the next 1e-1) shows vanishing gradients.
 Three situations are not magnitudes and get colours outside the palette:
 a gradient that is exactly zero everywhere, one containing NaN or inf, and
 no gradient at all (not computed yet, or never reached).
@@ -16,8 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-LOWEST_DECADE = -8  # 1e-8 and below: vanishing
-HIGHEST_DECADE = 1  # 1e1 and above: exploding (the top colour covers [1e1, 1e2] and beyond)
+LOWEST_DECADE = -8  # 1e-8 and below share the darkest colour
+HIGHEST_DECADE = 1  # 1e1 and above share the lightest one
 
 # viridis sampled at ten evenly spaced points: one colour per decade, dark = small.
 PALETTE = (

@@ -1,4 +1,6 @@
-"""Example graphs for the docs and the command line (``python -m tinygrad_edu.graph``).
+"""The example graphs of docs/graphs.md, drawn by examples/draw_graphs.py.
+
+    python examples/graph_gallery.py        # list the models (draw one: python examples/draw_graphs.py NAME)
 
 Each example builds a model, runs its forward pass and returns the tensor(s)
 to draw, before backward (so the caller decides whether to backpropagate or to
@@ -7,6 +9,7 @@ step through backward frame by frame), with the ``draw`` options that suit it.
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,8 +18,7 @@ import numpy as np
 
 import nn
 from tinygrad_edu import Tensor, manual_seed
-
-from .groups import group
+from tinygrad_edu.graph import group
 
 
 @dataclass
@@ -40,8 +42,7 @@ def regression() -> list[Tensor]:
     x = np.linspace(0.0, 1.0, 201, dtype=np.float32).reshape(-1, 1)
     model = nn.MLP([1, 64, 1], activation="leaky_relu")
     prediction = model(Tensor(x, name="x"))
-    with group("mse_loss"):
-        return [nn.mse_loss(prediction, Tensor(x**2, name="target"))]
+    return [nn.mse_loss(prediction, Tensor(x**2, name="target"))]
 
 
 def mnist() -> list[Tensor]:
@@ -51,9 +52,7 @@ def mnist() -> list[Tensor]:
     images = Tensor(rng.random((64, 784), dtype=np.float32), name="images")
     labels = rng.integers(0, 10, size=64)
     model = nn.MLP([784, 128, 64, 10])
-    logits = model(images)
-    with group("cross_entropy"):
-        return [nn.cross_entropy(logits, labels)]
+    return [nn.cross_entropy(model(images), labels)]
 
 
 def vanishing(layers: int = 6, width: int = 32) -> list[Tensor]:
@@ -65,10 +64,8 @@ def vanishing(layers: int = 6, width: int = 32) -> list[Tensor]:
     for activation, name in (("sigmoid", "sigmoid network"), ("relu", "ReLU network")):
         manual_seed(0)
         model = nn.MLP([width] * (layers + 1) + [10], activation=activation)
-        with group(name):
-            logits = model(x)
-            with group("cross_entropy"):
-                losses.append(nn.cross_entropy(logits, labels))
+        with group(name):  # one cluster per network, side by side
+            losses.append(nn.cross_entropy(model(x), labels))
     return losses
 
 
@@ -81,7 +78,7 @@ EXAMPLES: dict[str, Example] = {
     "regression": Example(
         regression.__doc__ or "",
         regression,
-        {"title": "fitting x²: a 1-64-1 MLP with leaky ReLU, mean squared error"},
+        {"title": "fitting x²: a 1-64-1 MLP with leaky ReLU, mean squared error (expanded)", "expand": "mse_loss"},
     ),
     "mnist": Example(
         mnist.__doc__ or "",
@@ -94,3 +91,13 @@ EXAMPLES: dict[str, Example] = {
         {"collapse": True, "title": "6 hidden layers: sigmoid (left) vs ReLU (right)"},
     ),
 }
+
+
+def main(argv: list[str] | None = None) -> None:
+    argparse.ArgumentParser(description="List the example models of docs/graphs.md.").parse_args(argv)
+    for name, example in EXAMPLES.items():
+        print(f"{name:12} {example.description}")
+
+
+if __name__ == "__main__":
+    main()
