@@ -95,6 +95,7 @@ def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tenso
                 f"cross_entropy: floating targets are probability rows and must have the logits' shape "
                 f"{logits.shape}, got {labels.shape}.{hint}"
             )
+        _check_probability_rows(labels)
     else:
         raise TypeError(
             f"cross_entropy: target must hold integer class labels or floating probabilities, "
@@ -102,7 +103,8 @@ def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tenso
         )
     log_probs = logits.log_softmax(axis=1)
     if labels.dtype.kind == "f":
-        return _reduce_negated((log_probs * target).sum(axis=1), reduction)
+        # 0 log 0 = 0, also where log_softmax is -inf (a probability that underflowed)
+        return _reduce_negated((log_probs.where(labels > 0, 0.0) * target).sum(axis=1), reduction)
     return _pick_classes(log_probs, labels, reduction)
 
 
@@ -275,6 +277,22 @@ def _check_labels(labels: np.ndarray, shape: tuple[int, ...]) -> None:
             f"cross_entropy: labels must be class indices in [0, {n_classes}) for logits with {n_classes} "
             f"classes, got {bad[:5].tolist()}{'...' if bad.size > 5 else ''}. Check the number of outputs "
             f"of the last layer and the labels' encoding (e.g. 1-based classes)."
+        )
+
+
+def _check_probability_rows(target: np.ndarray) -> None:
+    """Probability targets: every entry in [0, 1] and every row summing to 1 (else the loss means nothing)."""
+    if target.size == 0:
+        return
+    bad_entries = ~((target >= 0) & (target <= 1))  # also catches NaN
+    sums = target.sum(axis=1, dtype=np.float64)
+    bad_rows = np.flatnonzero(bad_entries.any(axis=1) | (np.abs(sums - 1) > 1e-3))
+    if bad_rows.size:
+        row = int(bad_rows[0])
+        raise ValueError(
+            f"cross_entropy: probability targets must be rows of numbers in [0, 1] that sum to 1, but row "
+            f"{row} is {np.array2string(target[row], threshold=8, precision=4)} (sum {sums[row]:.6g}); "
+            f"{bad_rows.size} row(s) are wrong. For class labels pass integers; otherwise normalise each row."
         )
 
 

@@ -218,8 +218,9 @@ def test_saved_forward_arrays_are_not_mutated_by_backward():
 
     def collect(t):
         if t.op is not None:
-            saved.extend(a.copy() for a in t.op.saved_tensors)
-            saved_arrays.extend(t.op.saved_tensors)
+            kept = [a for a in t.op.saved_tensors if a is not None]  # None: not needed for these gradients
+            saved.extend(a.copy() for a in kept)
+            saved_arrays.extend(kept)
             for p in t.op.parents:
                 collect(p)
 
@@ -378,7 +379,7 @@ def test_shape_errors_are_explained():
     with pytest.raises(ValueError, match="axis 2 is out of range"):
         x.sum(axis=2)
     with pytest.raises(ValueError, match="permutation"):
-        Tensor(np.ones((2, 3, 4))).transpose(0, 1)
+        Tensor(np.ones((2, 3, 4))).permute(0, 1)
     with pytest.raises(IndexError, match=r"index.*\(3, 4\)"):
         x[5]
     with pytest.raises(IndexError, match="integer or boolean"):

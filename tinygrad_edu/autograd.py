@@ -8,15 +8,17 @@ computed from it, which is exactly when its gradient is complete.
 ``run_backward`` keeps the tensors that have received a gradient in a heap
 and takes the highest number each time (as PyTorch's engine does): no
 recursion, so a chain of 10,000 operations is fine, and no separate sorting
-pass. It hands each tensor's gradient to the primitive that made it, whose
-``backward`` returns its inputs' gradients; gradients reaching the same tensor
-along several paths are added. ``topological_order`` lists the same order.
+pass. For each tensor, ``backward_step`` hands its gradient to the primitive
+that made it and checks what that primitive's ``backward`` returns (one
+gradient per input, of the input's shape and dtype); the loop adds gradients
+reaching the same tensor along several paths and schedules the inputs.
+``topological_order`` lists the same order.
 """
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Optional
 
 import numpy as np
@@ -51,10 +53,19 @@ def topological_order(root: Tensor) -> list[Tensor]:
     return order
 
 
-def sum_to_shape(grad: np.ndarray, shape: tuple[int, ...], op: Function) -> np.ndarray:
-    """Undo broadcasting: sum the axes along which an input of ``shape`` was stretched."""
-    if grad.shape[1:] == shape:  # the common case: a bias added to every row of a batch
-        return np.add.reduce(grad, axis=0)
+def sum_to_shape(
+    grad: np.ndarray, shape: tuple[int, ...], op: Function, out_shape: tuple[int, ...] | None = None
+) -> np.ndarray:
+    """Undo broadcasting: sum the axes along which an input of ``shape`` was stretched.
+
+    Only a shape that broadcasting the input could have produced is reduced: aligned from the
+    right, every axis where ``grad`` differs from ``shape`` must be an axis of the node's output
+    (``out_shape``) of that same size. Anything else is a wrong backward, reported by name.
+    """
+    if grad.shape[1:] == shape and (out_shape is None or out_shape == grad.shape):
+        return np.add.reduce(grad, axis=0)  # the common case: a bias added to every row of a batch
+    if out_shape is not None and not _could_broadcast_to(grad.shape, shape, out_shape):
+        raise _bad_gradient_shape(op, grad.shape, shape)
     extra = grad.ndim - len(shape)
     if extra < 0:
         raise _bad_gradient_shape(op, grad.shape, shape)
@@ -68,11 +79,24 @@ def sum_to_shape(grad: np.ndarray, shape: tuple[int, ...], op: Function) -> np.n
     return grad
 
 
+def _could_broadcast_to(grad_shape: tuple[int, ...], shape: tuple[int, ...], out_shape: tuple[int, ...]) -> bool:
+    """Whether ``grad_shape`` is ``shape`` stretched along axes (aligned from the right) that the output has."""
+    if not len(shape) <= len(grad_shape) <= len(out_shape):
+        return False
+    padded = (1,) * (len(grad_shape) - len(shape)) + shape
+    for axis_from_right, (n_grad, n_input) in enumerate(zip(reversed(grad_shape), reversed(padded))):
+        if n_grad == n_input:
+            continue
+        if n_input != 1 or out_shape[-1 - axis_from_right] != n_grad:
+            return False
+    return True
+
+
 def _bad_gradient_shape(op: Function, grad_shape: tuple[int, ...], shape: tuple[int, ...]) -> ValueError:
     return ValueError(
         f"{op.name}.backward returned a gradient of shape {grad_shape} for an input of shape {shape}; "
-        f"a gradient must have its input's shape (or a shape that broadcasts to it). "
-        f"Check the backward of {type(op).__name__}."
+        f"a gradient must have its input's shape (or the shape the input was broadcast to in this "
+        f"operation). Check the backward of {type(op).__name__}."
     )
 
 
@@ -97,35 +121,10 @@ def run_backward(
         if op is None:
             _store_leaf_grad(tensor, upstream, leaf_grads)
             continue
-        if op.released:
-            raise RuntimeError(
-                f"backward through the graph a second time: the arrays that {op.name} saved for its "
-                f"derivative were freed after the first backward() to save memory. Recompute the "
-                f"forward pass (e.g. loss = model(x); loss.backward()) for each backward; pass "
-                f"retain_graph=True to the first backward() only if you really need two passes."
-            )
-        if tensor.grad is None:
-            # An intermediate's gradient may be the very array passed on to its inputs: read-only.
-            upstream.setflags(write=False)
-            tensor.grad = upstream
-        else:
-            tensor.grad = tensor.grad + upstream  # retain_graph: a second pass accumulates
-        input_grads = op.backward(op, upstream)
-        if not isinstance(input_grads, tuple):
-            input_grads = (input_grads,)
-        if len(input_grads) != len(op.parents):
-            raise ValueError(
-                f"{op.name}.backward returned {len(input_grads)} gradient(s) for {len(op.parents)} "
-                f"input(s); return one per input (None where no gradient is needed)."
-            )
-        for parent, parent_grad, needed in zip(op.parents, input_grads, op.needs_input_grad):
-            if not needed or parent_grad is None:
+        input_grads = backward_step(tensor, op, upstream)
+        for parent, parent_grad in zip(op.parents, input_grads):
+            if parent_grad is None:
                 continue
-            target = parent.data
-            if not isinstance(parent_grad, np.ndarray) or parent_grad.shape != target.shape:
-                parent_grad = sum_to_shape(np.asarray(parent_grad), target.shape, op)
-            if parent_grad.dtype != target.dtype:
-                parent_grad = parent_grad.astype(target.dtype)  # float32 stays float32
             key = id(parent)
             previous = pending.get(key)
             if previous is None:  # its first gradient: it joins the waiting tensors
@@ -134,12 +133,86 @@ def run_backward(
             else:
                 pending[key] = previous + parent_grad
         if anomaly_mode:
-            check_backward(op, upstream, input_grads)
+            check_backward(op, upstream, tuple(input_grads))
         if on_step is not None:
-            on_step(tensor, upstream, input_grads)
+            on_step(tensor, upstream, tuple(input_grads))
         if not retain_graph:
             op.saved_tensors = ()
             op.released = True
+            op.locked = None  # unlocks the saved arrays (locks.Lock)
+
+
+def backward_step(tensor: Tensor, op: Function, upstream: np.ndarray) -> Sequence[np.ndarray | None]:
+    """One node of the reverse pass: keep ``tensor``'s gradient, run its op's backward, check the result.
+
+    Returns one gradient per input of ``op``, each of that input's shape and
+    dtype (None where no gradient is needed).
+    """
+    if op.released:
+        raise RuntimeError(
+            f"backward through the graph a second time: the arrays that {op.name} saved for its "
+            f"derivative were freed after the first backward() to save memory. Recompute the "
+            f"forward pass (e.g. loss = model(x); loss.backward()) for each backward; pass "
+            f"retain_graph=True to the first backward() only if you really need two passes."
+        )
+    if tensor.grad is None:
+        # An intermediate's gradient may be the very array passed on to its inputs: read-only.
+        upstream.setflags(False)  # type: ignore[call-arg]  # positional: NumPy parses keywords slowly
+        tensor.grad = upstream
+    else:
+        tensor.grad = tensor.grad + upstream  # retain_graph: a second pass accumulates
+    input_grads = op.backward(op, upstream)
+    if not isinstance(input_grads, tuple):
+        input_grads = (input_grads,)
+    if len(input_grads) != len(op.parents):
+        raise ValueError(
+            f"{op.name}.backward returned {len(input_grads)} gradient(s) for {len(op.parents)} "
+            f"input(s); return one per input (None where no gradient is needed)."
+        )
+    converted: list[np.ndarray | None] | None = None  # a copy, made only if some gradient must change (rare)
+    for position, (parent, parent_grad, needed) in enumerate(zip(op.parents, input_grads, op.needs_input_grad)):
+        if parent_grad is None:
+            continue
+        target = parent.data
+        if not needed:  # a gradient nobody asked for (a custom Function may compute it anyway)
+            replacement = None
+        elif (
+            not isinstance(parent_grad, np.ndarray)
+            or parent_grad.shape != target.shape
+            or parent_grad.dtype != target.dtype
+        ):
+            replacement = _conform(parent_grad, target, op, tensor.data.shape)
+        else:
+            continue
+        if converted is None:
+            converted = list(input_grads)
+        converted[position] = replacement
+    return input_grads if converted is None else converted
+
+
+def _conform(grad: object, target: np.ndarray, op: Function, out_shape: tuple[int, ...]) -> np.ndarray:
+    """A gradient with the shape (broadcast axes summed) and dtype of its input, or a clear error."""
+    array = grad if isinstance(grad, np.ndarray) else _numeric(grad, op)
+    if array.shape != target.shape:
+        array = sum_to_shape(array, target.shape, op, out_shape)
+    if array.dtype != target.dtype:
+        array = _numeric(array, op).astype(target.dtype)  # float32 stays float32
+    return array
+
+
+def _numeric(grad: object, op: Function) -> np.ndarray:
+    """A gradient a backward returned, as a numeric array; a clear error for anything else."""
+    try:
+        array = np.asarray(grad)
+    except (TypeError, ValueError):  # e.g. a ragged list
+        array = np.empty(0, dtype=object)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{op.name}.backward returned a gradient of type {type(grad).__name__} "
+            f"({str(grad)[:40]!r}); a gradient must be a numeric array (or a number). "
+            f"Check the backward of {type(op).__name__}."
+        )
+    return array
 
 
 def _store_leaf_grad(tensor: Tensor, grad: np.ndarray, leaf_grads: set[int]) -> None:

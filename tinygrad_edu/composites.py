@@ -41,8 +41,13 @@ DATA_CONSTANTS = frozenset({
 
 
 def constant(like: Tensor, values: Any) -> Tensor:
-    """``values`` as a tensor outside the graph, with ``like``'s dtype (a mask, a slope, a shift)."""
-    return type(like)._make(np.asarray(values, dtype=like.dtype), None)
+    """``values`` as a tensor outside the graph, with ``like``'s dtype (a mask, a slope, a shift).
+
+    The array is a new read-only one: no graph can see it change, so it needs no lock (locks.py).
+    """
+    array = np.asarray(values, dtype=like.dtype)  # values the composite just computed: nobody else holds them
+    array.setflags(False)  # type: ignore[call-arg]  # positional: faster (see locks.py)
+    return type(like)._make(array, None)
 
 
 def _as_operand(like: Tensor, other: Any) -> Tensor:
@@ -185,33 +190,82 @@ def leaky_relu(x: Tensor, slope: float = 0.01) -> Tensor:
 
 @composite
 def sigmoid(x: Tensor) -> Tensor:
-    """1 / (1 + exp(-x)), computed as (1 + tanh(x / 2)) / 2: the same function, never overflows."""
-    return (x * 0.5).tanh() * 0.5 + 0.5
+    """1 / (1 + exp(-x)), accurate to a few ulps (relative) for every input, in both tails.
+
+    With e = exp(-|x|), which never overflows: 1 / (1 + e) for x >= 0 and
+    e / (1 + e) for x < 0. Neither subtracts nearly equal numbers, so
+    sigmoid(-40) is 4.25e-18, not 0 (``(1 + tanh(x / 2)) / 2`` cancels to 0 there).
+    """
+    positive = x.data >= 0
+    e = _minus_abs(x, positive).exp()
+    denominator = e + 1.0
+    return (1.0 / denominator).where(positive, e / denominator)
+
+
+@composite
+def softplus(x: Tensor) -> Tensor:
+    """log(1 + exp(x)) as max(x, 0) + log1p(exp(-|x|)): finite, with a finite gradient, for every finite x."""
+    positive = x.data >= 0
+    return x.where(positive, 0.0) + _log1p_of_small(_minus_abs(x, positive).exp())
+
+
+@composite
+def logsigmoid(x: Tensor) -> Tensor:
+    """log(sigmoid(x)) = -softplus(-x): finite where sigmoid underflows to 0 (logsigmoid(-200) = -200)."""
+    return -softplus(-x)
+
+
+def _minus_abs(x: Tensor, positive: np.ndarray) -> Tensor:
+    """-|x| as -x where ``positive`` (x >= 0), else x: at 0 its slope is -1, the x >= 0 branch's
+    (``abs`` has slope 0 there, which would lose sigmoid'(0) = 1/4)."""
+    return (-x).where(positive, x)
+
+
+def _log1p_of_small(u: Tensor) -> Tensor:
+    """log(1 + u) for 0 <= u <= 1, accurate even where 1 + u rounds (Kahan's correction).
+
+    w = 1 + u is rounded; c = (w - 1) - u is exactly that rounding error, so
+    log(1 + u) = log(w - c) ~ log(w) - c / w. Symbolically c is 0, so its gradient is 0.
+    """
+    w = u + 1.0
+    return w.log() - ((w - 1.0) - u) / w
 
 
 @composite
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
     """exp(x) / sum(exp(x)) along ``axis``, each row shifted by its own max so exp never overflows."""
-    shifted = x - _row_max(x, axis, "softmax")
-    e = shifted.exp()
+    e = _shift_by_row_max(x, axis, "softmax").exp()
     return e / e.sum(axis=axis, keepdims=True)
 
 
 @composite
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     """x - logsumexp(x) along ``axis``: finite for any finite input (no log of an underflowed 0)."""
-    shifted = x - _row_max(x, axis, "log_softmax")
+    shifted = _shift_by_row_max(x, axis, "log_softmax")
     return shifted - shifted.exp().sum(axis=axis, keepdims=True).log()
 
 
-def _row_max(x: Tensor, axis: int, op_name: str) -> Tensor:
-    """Each row's max, as a constant: softmax does not change when a row is shifted, so the shift
-    needs no gradient (and non-finite maxima, e.g. an all -inf row, are replaced by 0)."""
+def _shift_by_row_max(x: Tensor, axis: int, op_name: str) -> Tensor:
+    """x minus each row's max, the max taken as a constant: softmax does not change when a row is
+    shifted, so the shift needs no gradient.
+
+    Rare cases, fixed only when some max is not finite: +inf entries count as the largest finite
+    number (softmax's limit: the +inf entries share all the probability; their gradient is 0), and
+    a row whose max is -inf or NaN is not shifted (its softmax is NaN: it has none).
+    """
     normalize_axis(op_name, axis, x.ndim)  # a clear error for a bad axis
+    if x.shape[axis] == 0:
+        raise ValueError(
+            f"{op_name}: axis {axis} of the tensor of shape {x.shape} has length 0, so there is nothing to "
+            f"normalise over; check the axis (softmax is usually over the classes, axis=-1)."
+        )
     row_max = np.maximum.reduce(x.data, axis=axis, keepdims=True)
-    if not math.isfinite(np.add.reduce(row_max, axis=None)):  # rare: fix only when some max is inf or NaN
+    if not math.isfinite(np.add.reduce(row_max, axis=None)):
+        if np.isposinf(row_max).any():
+            x = clip(x, hi=float(np.finfo(x.dtype).max))
+            row_max = np.maximum.reduce(x.data, axis=axis, keepdims=True)
         row_max = np.where(np.isfinite(row_max), row_max, 0)
-    return constant(x, row_max)
+    return x - constant(x, row_max)
 
 
 # ---------------------------------------------------------------- reductions

@@ -32,6 +32,7 @@ import numpy as np
 
 from . import state
 from .anomaly import check_forward
+from .locks import Lock, lock
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -57,11 +58,22 @@ class Function:
     needs_input_grad: tuple[bool, ...]
     saved_tensors: tuple[np.ndarray, ...] = ()
     released: bool = False  # set once backward has freed the saved arrays
+    locked: Lock | None = None  # the saved arrays made read-only while this node can run backward (locks.py)
     source: str | None = None  # the user's line that made this node (detect_anomaly, gradcheck)
 
     def save_for_backward(self, *arrays: np.ndarray) -> None:
         """Keep arrays for backward. They are released after backward (unless retain_graph)."""
         self.saved_tensors = arrays
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Refuse, when the class is defined, a forward or backward written without ``@staticmethod``."""
+        super().__init_subclass__(**kwargs)
+        for method in ("forward", "backward"):
+            if method in cls.__dict__ and not isinstance(cls.__dict__[method], staticmethod):
+                raise TypeError(
+                    f"{cls.__name__}.{method} must be a @staticmethod taking ctx first, as in "
+                    f"torch.autograd.Function: write '@staticmethod' above 'def {method}(ctx, ...)'."
+                )
 
     @property
     def name(self) -> str:
@@ -86,6 +98,7 @@ class Function:
             needs = tuple([t._requires_grad for t in inputs])
         tensor_type = type(inputs[0])  # the output is a tensor like the inputs (no import of tensor.py)
         ctx = cls()
+        ctx.needs_input_grad = needs  # forward may read it too, to save only what backward will need
         try:
             out_data = cls.forward(ctx, *[t.data for t in inputs], **options)
         except (ValueError, IndexError) as error:
@@ -95,9 +108,10 @@ class Function:
         if True in needs and state.grad_enabled:
             ctx.parents = inputs
             ctx.options = options
-            ctx.needs_input_grad = needs
             if state.record_source:
                 ctx.source = state.user_source_line()
+            if ctx.saved_tensors:
+                ctx.locked = lock(ctx.saved_tensors)
             out = tensor_type._make(out_data, ctx)
         else:
             out = tensor_type._make(out_data, None)

@@ -30,6 +30,7 @@ import numpy as np
 from . import state
 from .autograd import sum_to_shape, topological_order
 from .function import Function, no_grad
+from .locks import writable_data
 from .tensor import Tensor
 
 Index = tuple[int, ...]
@@ -53,10 +54,11 @@ class InputResult:
     analytic: float
     numeric: float
     kinks: list[Index] = field(default_factory=list)
+    nonfinite: list[Index] = field(default_factory=list)  # fn is NaN/inf within eps: nothing to compare
 
     @property
     def ok(self) -> bool:
-        return self.failures == 0
+        return self.failures == 0 and not self.nonfinite
 
 
 @dataclass
@@ -77,9 +79,10 @@ class GradcheckReport:
     settings: str
     fault: NodeFault | None = None
     nondeterministic: str | None = None
+    nonfinite_value: str | None = None  # fn's value itself is NaN/inf at the inputs: where it first appears
 
     def __bool__(self) -> bool:
-        return self.nondeterministic is None and all(r.ok for r in self.inputs)
+        return self.nondeterministic is None and self.nonfinite_value is None and all(r.ok for r in self.inputs)
 
     def __str__(self) -> str:
         return "\n".join([self._title(), *self._table_lines(), *self._notes()])
@@ -87,7 +90,7 @@ class GradcheckReport:
     def _repr_html_(self) -> str:
         """The same report for Jupyter: the title, the table as an HTML table (failed rows in red), the notes."""
         parts = [f"<p><b>{html.escape(self._title())}</b></p>"]
-        if self.nondeterministic is None:
+        if self._problem() is None:
             header, *rows = _cells(self.inputs)
             head = "".join(f"<th>{html.escape(cell)}</th>" for cell in header)
             failed = '<tr style="color:#c00">'
@@ -104,14 +107,28 @@ class GradcheckReport:
     def _title(self) -> str:
         return f"gradcheck {'passed' if self else 'FAILED'} ({self.settings})"
 
+    def _problem(self) -> str | None:
+        """Why nothing could be compared: fn is not deterministic, or its value is NaN/inf."""
+        return self.nondeterministic if self.nondeterministic is not None else self.nonfinite_value
+
     def _table_lines(self) -> list[str]:
-        return [] if self.nondeterministic is not None else _table(self.inputs)
+        return [] if self._problem() is not None else _table(self.inputs)
 
     def _notes(self) -> list[str]:
-        """What the table does not say: non-determinism, kinks, and which operation is wrong."""
-        if self.nondeterministic is not None:
-            return [self.nondeterministic]
+        """What the table does not say: non-determinism, NaN/inf values, kinks, and which operation is wrong."""
+        problem = self._problem()
+        if problem is not None:
+            return [problem]
         lines = []
+        for r in self.inputs:
+            if r.nonfinite:
+                shown = ", ".join(str(i) for i in r.nonfinite[:5]) + (" ..." if len(r.nonfinite) > 5 else "")
+                lines.append(
+                    f"input {r.position}: fn is NaN or inf within eps of {len(r.nonfinite)} element(s) at "
+                    f"{shown}, so the finite difference there is not a number and nothing can be compared "
+                    f"(the edge of a domain, such as log near 0, or an overflow). Move those inputs away "
+                    f"from it or use a smaller eps; the backward is not blamed."
+                )
         for r in self.inputs:
             if r.kinks:
                 shown = ", ".join(str(i) for i in r.kinks[:5]) + (" ..." if len(r.kinks) > 5 else "")
@@ -120,7 +137,7 @@ class GradcheckReport:
                     f"differentiable within eps of these points (ReLU/abs at 0, tied maxima); the one-sided "
                     f"slopes differ and autodiff took one of them. Not counted as failures."
                 )
-        if not self:
+        if any(r.failures for r in self.inputs):
             lines.append(_describe_fault(self.fault))
         return lines
 
@@ -143,7 +160,12 @@ def gradcheck(
     input, for large inputs. ``raise_on_fail=True`` raises ``GradcheckError``
     with the report, for use in tests. When it fails, the report names the
     first recorded operation whose backward is wrong and the line that made it.
+    If fn's value is NaN/inf at the inputs, or within eps of them, the report
+    says so (and where the NaN/inf first appears) instead of blaming a backward.
+    The inputs may also be given as one tuple, PyTorch's ``gradcheck(fn, (x, y))``.
     """
+    if len(inputs) == 1 and isinstance(inputs[0], (tuple, list)) and any(isinstance(v, Tensor) for v in inputs[0]):
+        inputs = tuple(inputs[0])  # PyTorch's spelling, gradcheck(fn, (x, y)): the inputs as one tuple
     copies = [_float64_copy(x) for x in inputs]
     checked = [i for i, x in enumerate(copies) if isinstance(x, Tensor) and x.requires_grad]
     if not checked:
@@ -181,6 +203,8 @@ def _check(
 ) -> GradcheckReport:
     state.record_source = True  # so a faulty node can name the user's line
     out = _output(fn, copies)
+    if not np.isfinite(out.data).all():
+        return GradcheckReport([], settings, nonfinite_value=_first_nonfinite(out))
     upstream = rng.standard_normal(out.shape)
     if out.requires_grad:
         out.backward(upstream, retain_graph=True)
@@ -194,9 +218,10 @@ def _check(
         x = copies[position]
         analytic = x.grad if x.grad is not None else np.zeros_like(x.data)
         indices = _pick(x.data.shape, max_elements, rng)
-        results.append(_compare(objective, x.data, analytic, indices, position, eps, atol, rtol))
+        values = writable_data(x)  # the retained graph keeps its own copy of the values it saved
+        results.append(_compare(objective, values, analytic, indices, position, eps, atol, rtol))
     report = GradcheckReport(results, settings)
-    if not report and out.requires_grad:
+    if any(r.failures for r in results) and out.requires_grad:
         report.fault = _localise(out, rng, eps, atol, rtol, max_elements)
     return report
 
@@ -260,7 +285,7 @@ def _compare(
 ) -> InputResult:
     """Perturb ``x`` in place element by element (restoring it) and compare with ``analytic``."""
     f0 = objective()
-    abs_errors, rel_errors, excess, numerics, kinks = [], [], [], [], []
+    abs_errors, rel_errors, excess, numerics, kinks, nonfinite = [], [], [], [], [], []
     for index in indices:
         original = x[index]
         x[index] = original + eps
@@ -268,6 +293,9 @@ def _compare(
         x[index] = original - eps
         f_minus = objective()
         x[index] = original
+        if not (np.isfinite(f_plus) and np.isfinite(f_minus)):
+            nonfinite.append(index)
+            continue
         numeric = (f_plus - f_minus) / (2 * eps)
         a = float(analytic[index])
         tolerance = atol + rtol * abs(numeric)
@@ -283,14 +311,44 @@ def _compare(
         rel_errors.append(error / scale if scale > 0 else 0.0)
         excess.append(error / tolerance if np.isfinite(error) else np.inf)
     if not numerics:
-        return InputResult(position, x.shape, len(indices), 0, 0.0, 0.0, None, 0.0, 0.0, kinks)
+        return InputResult(position, x.shape, len(indices), 0, 0.0, 0.0, None, 0.0, 0.0, kinks, nonfinite)
     worst = int(np.argmax(excess))
     worst_index, a, numeric = numerics[worst]
     failures = sum(1 for e in excess if not e <= 1.0)
     return InputResult(
         position, x.shape, len(indices), failures, float(max(abs_errors)), float(max(rel_errors)),
-        worst_index, a, numeric, kinks,
+        worst_index, a, numeric, kinks, nonfinite,
     )  # fmt: skip
+
+
+def _first_nonfinite(out: Tensor) -> str:
+    """Where a NaN or inf first appears in the forward pass that made ``out`` (oldest tensor first)."""
+    seen, stack, tensors = {id(out)}, [out], []
+    while stack:
+        tensor = stack.pop()
+        tensors.append(tensor)
+        for parent in tensor.op.parents if tensor.op is not None else ():
+            if id(parent) not in seen:
+                seen.add(id(parent))
+                stack.append(parent)
+    kind = "NaN" if np.isnan(out.data).any() else "inf"
+    for tensor in sorted(tensors, key=lambda t: t._sequence):
+        data = tensor.data
+        if data.dtype.kind == "f" and not np.isfinite(data).all():
+            break
+    if tensor.op is None:
+        where = f"it is already in an input or constant of shape {tensor.shape}"
+    else:
+        inside = f" (inside {tensor.composite.label()})" if tensor.composite is not None else ""
+        where = (
+            f"it first appears in the output of {tensor.op.name}{inside}, shape {tensor.shape}, "
+            f"made at {tensor.op.source or '<unknown>'}"
+        )
+    return (
+        f"fn's value is {kind} at these inputs, so it has no derivative there to check; {where}. "
+        f"Check the inputs against the function's domain (e.g. log of a negative number); the backward "
+        f"is not blamed."
+    )
 
 
 # ---------------------------------------------------------------- localisation

@@ -22,10 +22,19 @@ def normalize_axis(op_name: str, axis: Axis, ndim: int) -> tuple[int, ...] | Non
         return None
     if type(axis) is int and -ndim <= axis < ndim:  # the common case, quickly
         return (axis % ndim,)
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    if isinstance(axis, (int, np.integer)):
+        axes: tuple[object, ...] = (axis,)
+    elif isinstance(axis, (tuple, list)):
+        axes = tuple(axis)
+    else:
+        raise TypeError(
+            f"{op_name}: axis must be an int, a tuple of ints or None, got {type(axis).__name__} {axis!r}"
+        )
     normalized = []
     for a in axes:
-        if not isinstance(a, (int, np.integer)) or not -ndim <= a < builtins.max(ndim, 1):
+        if isinstance(a, bool) or not isinstance(a, (int, np.integer)):
+            raise TypeError(f"{op_name}: axis must be an int, a tuple of ints or None, got {axis!r}")
+        if not -ndim <= a < builtins.max(ndim, 1):
             raise ValueError(
                 f"{op_name}: axis {a} is out of range for a tensor with {ndim} dimension(s); "
                 f"valid axes are {-ndim}..{ndim - 1} (or None for all)."

@@ -34,19 +34,62 @@ def reshape(x: Tensor, *shape: Any) -> Tensor:
 
 
 def transpose(x: Tensor, *axes: Any) -> Tensor:
-    """Permute axes like numpy: no arguments reverses them, otherwise give a full permutation."""
-    if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-        axes = tuple(axes[0])
+    """Swap two axes (PyTorch's rule, for every number of dimensions), or reverse all axes without arguments.
+
+    ``x.transpose(0, 1)`` swaps axes 0 and 1, also on a 2-D tensor (where NumPy
+    would read the same call as the identity permutation). ``x.transpose()`` is
+    ``x.T``. A full permutation of three or more axes (``transpose(2, 0, 1)``,
+    NumPy's spelling) is accepted too, because it cannot be mistaken for a swap;
+    ``permute`` is the spelling for any permutation.
+    """
     if not axes:  # reverse all axes: always valid (the common case: weight.T in every Linear layer)
         return P.Permute.apply(x, axes=tuple(range(x.ndim - 1, -1, -1)))
-    normalized = tuple(int(a) % max(x.ndim, 1) if isinstance(a, (int, np.integer)) else a for a in axes)
+    if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+        raise TypeError(
+            f"transpose({axes[0]!r}): transpose takes two axes to swap, transpose(a, b) as in PyTorch; "
+            f"for a full permutation use permute{tuple(axes[0])}."
+        )
+    if len(axes) == 2:
+        return swapaxes(x, *axes)
+    if len(axes) == 1:
+        raise TypeError(
+            f"transpose({axes[0]!r}): give two axes to swap, e.g. transpose(0, 1), no arguments to "
+            f"reverse all axes, or use permute(...) for a full permutation."
+        )
+    return permute(x, *axes)
+
+
+def permute(x: Tensor, *dims: Any) -> Tensor:
+    """Reorder all axes: result axis i is input axis ``dims[i]`` (``torch.permute``, ``numpy.transpose``)."""
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        dims = tuple(dims[0])
+    normalized = tuple(_axis("permute", a, x.ndim) for a in dims)
     if sorted(normalized) != list(range(x.ndim)):
         raise ValueError(
-            f"transpose: axes {axes} are not a permutation of the {x.ndim} axes of a tensor of shape "
-            f"{x.shape}. Like numpy, transpose takes every axis in its new order, e.g. "
-            f"transpose(0, 2, 1); .T reverses all axes."
+            f"permute: {dims} is not a permutation of the {x.ndim} axes of a tensor of shape {x.shape}; "
+            f"name every axis once in its new order, e.g. permute({', '.join(map(str, range(x.ndim)[::-1]))})."
         )
     return P.Permute.apply(x, axes=normalized)
+
+
+def swapaxes(x: Tensor, axis0: Any, axis1: Any) -> Tensor:
+    """Exchange two axes (``numpy.swapaxes``, ``torch.transpose``)."""
+    a, b = _axis("swapaxes", axis0, x.ndim), _axis("swapaxes", axis1, x.ndim)
+    order = list(range(x.ndim))
+    order[a], order[b] = order[b], order[a]
+    return P.Permute.apply(x, axes=tuple(order))
+
+
+def _axis(op_name: str, axis: Any, ndim: int) -> int:
+    """One axis as a non-negative int; a clear error for a non-integer or one out of range."""
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"{op_name}: axes must be integers, got {type(axis).__name__} {axis!r}")
+    if not -ndim <= axis < ndim:
+        raise ValueError(
+            f"{op_name}: axis {axis} is out of range for a tensor with {ndim} dimension(s); "
+            f"valid axes are {-ndim}..{ndim - 1}."
+        )
+    return int(axis) % ndim
 
 
 def getitem(x: Tensor, index: Any) -> Tensor:

@@ -21,7 +21,7 @@ from typing import Any, TypeVar, Union
 
 import numpy as np
 
-from . import composites, reductions, shape_ops, state
+from . import composites, inplace, reductions, shape_ops, state
 from . import primitives as P
 from .autograd import run_backward
 from .function import Function
@@ -93,7 +93,9 @@ class Tensor:
         if isinstance(data, Tensor):
             data = data.data
         array = _to_array(data, dtype, "Tensor")
-        self.data = array.copy() if array is data else array
+        if isinstance(data, np.ndarray) and np.may_share_memory(array, data):  # views, memmaps, np.matrix
+            array = array.copy()
+        self.data = array
         self.grad = None
         self.op = None
         self.name = name
@@ -168,7 +170,7 @@ class Tensor:
     # ------------------------------------------------------------ conversion
 
     def numpy(self) -> np.ndarray:
-        """The underlying array (shared, not copied)."""
+        """The underlying array (shared, not copied; read-only while a graph saved it for backward)."""
         return self.data
 
     def item(self) -> Any:
@@ -256,7 +258,7 @@ class Tensor:
                 )
             upstream = np.ones(self.shape, dtype=self.dtype)
         else:
-            upstream = np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
+            upstream = _gradient_argument(grad, self)
             if upstream.shape != self.shape:
                 raise ValueError(
                     f"backward(grad=...): grad has shape {upstream.shape} but the tensor has shape "
@@ -270,9 +272,15 @@ class Tensor:
         """Turn a Python number or array into a constant tensor of *our* dtype (float32 stays float32)."""
         if isinstance(other, Tensor):
             return other
-        if type(other) is float and self.data.dtype.kind == "f":  # the common case: x * 0.5
-            return Tensor._make(np.array(other, dtype=self.data.dtype), None)
-        array = np.asarray(other)
+        if type(other) in (float, int) and self.data.dtype.kind == "f":  # the common case: x * 0.5
+            return Tensor._make(_scalar(other, self.data.dtype), None)
+        try:
+            array = np.asarray(other)
+        except (TypeError, ValueError) as error:
+            raise ValueError(
+                f"{op_name}: cannot combine a Tensor with this {type(other).__name__}: {error}. A nested "
+                f"list must be rectangular (every row the same length)."
+            ) from None
         if array.dtype.kind not in "biuf":
             raise TypeError(
                 f"{op_name}: cannot combine a Tensor with {type(other).__name__} "
@@ -326,6 +334,29 @@ class Tensor:
 
     def __neg__(self) -> Tensor:
         return composites.neg(self)
+
+    # In place: under no_grad the values change and the object stays; in a recorded graph ``+=`` etc.
+    # rebind the name to a new tensor, and a parameter refuses them (see inplace.py).
+
+    def __iadd__(self, other: ArrayLike) -> Tensor:
+        return inplace.augmented(self, other, "+=")
+
+    def __isub__(self, other: ArrayLike) -> Tensor:
+        return inplace.augmented(self, other, "-=")
+
+    def __imul__(self, other: ArrayLike) -> Tensor:
+        return inplace.augmented(self, other, "*=")
+
+    def __itruediv__(self, other: ArrayLike) -> Tensor:
+        return inplace.augmented(self, other, "/=")
+
+    def zero_(self) -> Tensor:
+        """Set every element to 0 in place and return self (under ``no_grad`` for a parameter)."""
+        return inplace.fill(self, 0, "zero_()")
+
+    def fill_(self, value: Scalar) -> Tensor:
+        """Set every element to ``value`` in place and return self (under ``no_grad`` for a parameter)."""
+        return inplace.fill(self, value, "fill_(value)")
 
     def _compare(self, other: Any, compare: Any, op_name: str) -> Tensor:
         """Comparisons give boolean tensors outside the graph (they have no gradient)."""
@@ -390,6 +421,8 @@ class Tensor:
     relu = composites.relu
     leaky_relu = composites.leaky_relu
     sigmoid = composites.sigmoid
+    logsigmoid = composites.logsigmoid
+    softplus = composites.softplus
     softmax = _dim_aliases(composites.softmax)
     log_softmax = _dim_aliases(composites.log_softmax)
 
@@ -403,6 +436,8 @@ class Tensor:
 
     reshape = shape_ops.reshape
     transpose = shape_ops.transpose
+    permute = shape_ops.permute
+    swapaxes = shape_ops.swapaxes
     flatten = composites.flatten
 
     @property
@@ -501,10 +536,6 @@ class Tensor:
     def view(self, *shape: Any) -> Tensor:
         """``reshape`` under PyTorch's name (arrays here have no contiguity rules)."""
         return self.reshape(*shape)
-
-    def permute(self, *axes: Any) -> Tensor:
-        """``transpose`` with a full permutation, under PyTorch's name: ``x.permute(0, 2, 1)``."""
-        return self.transpose(*axes)
 
     @_dim_aliases
     def unsqueeze(self, axis: int) -> Tensor:
@@ -717,21 +748,76 @@ def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
 
 
 def _to_array(data: Any, dtype: Any, op_name: str) -> np.ndarray:
-    """numpy array with the library's dtype rules: floats -> default dtype, ints and bools kept."""
+    """numpy array with the library's dtype rules: floats -> default dtype, ints and bools kept.
+
+    Values that the dtype cannot hold are an error, not a silent inf or wrap-around.
+    """
     try:
-        array = np.asarray(data, dtype=dtype)
+        array = np.asarray(data)
+        target = None if dtype is None else np.dtype(dtype)
     except (TypeError, ValueError) as error:
         raise TypeError(
             f"{op_name}: cannot make a tensor from {type(data).__name__}: {error}. "
             f"Expected a number, a (rectangular) nested list or a numpy array."
         ) from None
+    if array.dtype == object and any(type(v) is int for v in array.flat):
+        raise ValueError(
+            f"{op_name}: an integer in {type(data).__name__} is too large for int64 (beyond +-9.2e18); "
+            f"give it as a float (e.g. float(n)) or use dtype=numpy.float64."
+        )
     if array.dtype.kind not in "biuf":
         raise TypeError(
             f"{op_name}: unsupported dtype {array.dtype} (from {type(data).__name__}); "
             f"tensors hold floating, integer or boolean numbers."
         )
-    if dtype is None and array.dtype.kind == "f" and array.dtype != state.default_dtype:
-        array = array.astype(state.default_dtype)
+    if target is None and array.dtype.kind == "f":
+        target = state.default_dtype
+    if target is None or target == array.dtype:
+        return array
+    with np.errstate(over="ignore", invalid="ignore"):
+        converted = array.astype(target)
+    if target.kind == "f" and not np.isfinite(converted).all():
+        overflowed = np.isfinite(array) & ~np.isfinite(converted)
+        if overflowed.any():
+            raise ValueError(
+                f"{op_name}: the value {array[overflowed].flat[0]!r} does not fit in {target} (largest "
+                f"{np.finfo(target).max:.3g}) and would become inf. Use dtype=numpy.float64, or rescale it."
+            )
+    if target.kind in "iu" and array.dtype.kind in "iu" and not np.array_equal(converted, array):
+        raise ValueError(
+            f"{op_name}: some values do not fit in {target} (its range is "
+            f"{np.iinfo(target).min}..{np.iinfo(target).max}); choose a wider integer dtype."
+        )
+    return converted
+
+
+def _gradient_argument(grad: Any, tensor: Tensor) -> np.ndarray:
+    """``backward(grad)``'s argument as an array of the tensor's dtype, or a clear error."""
+    values = grad.data if isinstance(grad, Tensor) else grad
+    try:
+        array = np.asarray(values)
+    except (TypeError, ValueError):  # a ragged list
+        array = np.asarray(None)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(
+            f"backward(grad=...): grad must be numbers (an array, a Tensor or a number) of shape "
+            f"{tensor.shape}, d(loss)/d(this tensor); got {type(grad).__name__} {str(grad)[:40]!r}."
+        )
+    return array.astype(tensor.dtype)
+
+
+_SCALARS: dict[tuple[float, np.dtype], np.ndarray] = {}  # read-only 0-d constants, shared by all nodes
+
+
+def _scalar(value: float, dtype: np.dtype) -> np.ndarray:
+    """A Python number as a read-only 0-d array of ``dtype``, made once per value (there is nothing to lock)."""
+    key = (value, dtype)
+    array = _SCALARS.get(key)
+    if array is None:
+        array = np.array(value, dtype=dtype)
+        array.setflags(False)  # type: ignore[call-arg]  # positional: faster (see locks.py)
+        if value != 0 and len(_SCALARS) < 1024:  # -0.0 == 0.0 would share one entry: zeros are not kept
+            _SCALARS[key] = array
     return array
 
 

@@ -33,6 +33,7 @@ from typing import Any, Union
 import numpy as np
 
 from tinygrad_edu import Tensor
+from tinygrad_edu.locks import writable_data
 
 from . import lr_scheduler  # the submodule, as torch.optim.lr_scheduler
 from .lr_scheduler import CosineAnnealingLR, LRScheduler, StepLR
@@ -310,7 +311,8 @@ class SGD(Optimizer):
                         buffer *= momentum
                         buffer += grad
                     grad = grad + momentum * buffer if group["nesterov"] else buffer
-                param.data -= lr * grad
+                data = writable_data(param)  # a fresh copy if a live graph saved it (tinygrad_edu/locks.py)
+                data -= lr * grad
 
 
 class Adam(Optimizer):
@@ -409,7 +411,8 @@ class Adam(Optimizer):
                 tmp += group["eps"] * sqrt_c2
                 np.divide(m, tmp, out=tmp)
                 tmp *= step_size
-                param.data -= tmp
+                data = writable_data(param)  # a fresh copy if a live graph saved it (tinygrad_edu/locks.py)
+                data -= tmp
 
 
 class AdamW(Adam):
