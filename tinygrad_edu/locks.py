@@ -37,8 +37,8 @@ class Lock:
 
     __slots__ = ("arrays",)
 
-    def __init__(self, arrays: list[np.ndarray]) -> None:
-        self.arrays = arrays
+    def __init__(self, arrays: tuple[np.ndarray, ...]) -> None:
+        self.arrays = arrays  # a tuple of arrays: the cyclic GC stops tracking it (fewer objects to walk)
 
     def __del__(self, locks: dict[int, int] = _locks) -> None:
         for array in reversed(self.arrays):  # views before the arrays they view
@@ -60,20 +60,22 @@ def lock(arrays: Iterable[Any], locks: dict[int, int] = _locks) -> Lock | None:
     for array in arrays:
         while array is not None:
             key = id(array)
-            if key in locks:
-                locks[key] += 1
-            else:
+            count = locks.get(key)  # one lookup for the usual case (`in` then `+=` would be three)
+            if count is None:
                 try:
-                    if not array.flags.writeable:  # read-only already (a constant, the user's): leave it
-                        array = array.base
-                        continue
+                    writeable = array.flags.writeable
                 except AttributeError:  # not an array: a custom Function saved a number, or a buffer base
                     break
+                if not writeable:  # read-only already (a constant, the user's): leave it
+                    array = array.base
+                    continue
                 array.setflags(False)  # positional: NumPy parses the keyword form three times slower
                 locks[key] = 1
+            else:
+                locks[key] = count + 1
             locked.append(array)
             array = array.base
-    return Lock(locked) if locked else None
+    return Lock(tuple(locked)) if locked else None
 
 
 def is_locked(array: np.ndarray) -> bool:
