@@ -172,25 +172,29 @@ def backward_step(tensor: Tensor, op: Function, upstream: np.ndarray) -> Sequenc
             f"{op.name}.backward returned {len(input_grads)} gradient(s) for {len(op.parents)} "
             f"input(s); return one per input (None where no gradient is needed)."
         )
-    converted: list[np.ndarray | None] | None = None  # a copy, made only if some gradient must change (rare)
-    for position, (parent, parent_grad, needed) in enumerate(zip(op.parents, input_grads, op.needs_input_grad)):
+    for parent, parent_grad, needed in zip(op.parents, input_grads, op.needs_input_grad):
         if parent_grad is None:
             continue
         target = parent.data
-        if not needed:  # a gradient nobody asked for (a custom Function may compute it anyway)
-            replacement = None
-        elif (
-            not isinstance(parent_grad, np.ndarray)
-            or parent_grad.shape != target.shape
-            or (parent_grad.dtype is not target.dtype and parent_grad.dtype != target.dtype)  # `is`: cheap, usual
+        if not (
+            needed
+            and isinstance(parent_grad, np.ndarray)
+            and parent_grad.shape == target.shape
+            and (parent_grad.dtype is target.dtype or parent_grad.dtype == target.dtype)  # `is`: cheap, usual
         ):
-            replacement = _conform(parent_grad, target, op, tensor.data.shape)
+            return _conformed(tensor, op, input_grads)  # e.g. a bias's gradient, a mean's NumPy scalar
+    return input_grads  # the usual case, checked without enumerate or a copy: every gradient fits
+
+
+def _conformed(tensor: Tensor, op: Function, input_grads: Sequence[object]) -> list[np.ndarray | None]:
+    """The gradients, with each unrequested one dropped and each other one conformed to its input."""
+    converted: list[np.ndarray | None] = []
+    for parent, parent_grad, needed in zip(op.parents, input_grads, op.needs_input_grad):
+        if parent_grad is None or not needed:  # not needed: a custom Function may compute one anyway
+            converted.append(None)
         else:
-            continue
-        if converted is None:
-            converted = list(input_grads)
-        converted[position] = replacement
-    return input_grads if converted is None else converted
+            converted.append(_conform(parent_grad, parent.data, op, tensor.data.shape))
+    return converted
 
 
 def _conform(grad: object, target: np.ndarray, op: Function, out_shape: tuple[int, ...]) -> np.ndarray:
