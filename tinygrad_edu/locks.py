@@ -36,9 +36,7 @@ class Lock:
     releases them: arrays no other live node holds become writable again."""
 
     __slots__ = ("arrays",)
-
-    def __init__(self, arrays: tuple[np.ndarray, ...]) -> None:
-        self.arrays = arrays  # a tuple of arrays: the cyclic GC stops tracking it (fewer objects to walk)
+    arrays: tuple[np.ndarray, ...]  # a tuple of arrays: the cyclic GC stops tracking it (fewer objects to walk)
 
     def __del__(self, locks: dict[int, int] = _locks) -> None:
         for array in reversed(self.arrays):  # views before the arrays they view
@@ -52,6 +50,9 @@ class Lock:
                 array.setflags(True)
             except ValueError:  # its base is still locked by another graph: it stays read-only
                 pass
+
+
+_new_lock = object.__new__
 
 
 def lock(arrays: Iterable[Any], locks: dict[int, int] = _locks) -> Lock | None:
@@ -75,7 +76,11 @@ def lock(arrays: Iterable[Any], locks: dict[int, int] = _locks) -> Lock | None:
                 locks[key] = count + 1
             locked.append(array)
             array = array.base
-    return Lock(tuple(locked)) if locked else None
+    if not locked:
+        return None
+    held = _new_lock(Lock)  # no __init__: one Python call less per node that saves arrays
+    held.arrays = tuple(locked)
+    return held
 
 
 def is_locked(array: np.ndarray) -> bool:
