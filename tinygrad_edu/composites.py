@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 DATA_CONSTANTS = frozenset({
     "abs", "clip", "nan_to_num",  # a sign; the replacement values where the output ignores x
     "sigmoid", "softplus",  # the sign s of -|x| = s * x (see _minus_abs)
+    "leaky_relu",  # the slope, 1 or ``slope``: piecewise constant in x
     "softmax", "log_softmax", "logsumexp", "logaddexp", "binary_cross_entropy_with_logits",  # a shift m
     "log1p", "expm1",  # NumPy's rounding correction of log(1 + x), exp(x) - 1
 })  # fmt: skip
@@ -184,9 +185,14 @@ def relu(x: Tensor) -> Tensor:
 
 @composite
 def leaky_relu(x: Tensor, slope: float = 0.01) -> Tensor:
-    """where(x > 0, x, slope * x): the derivative is slope at 0 and below; NaN propagates (its derivative is
-    slope too), both as in PyTorch."""
-    return x.where(x.data > 0, x * slope)
+    """where(x > 0, x, slope * x), as x times its slope: the derivative is slope at 0 and below; NaN
+    propagates (its derivative is slope too), both as in PyTorch.
+
+    The slope (1 where x > 0, else ``slope``) is a constant, and an exact one: it is piecewise
+    constant in x. One multiplication instead of a ``where`` and a multiplication: W3
+    about 20 % less CPU time (bench/README.md).
+    """
+    return x * constant(x, np.where(x.data > 0, x.dtype.type(1), x.dtype.type(slope)))
 
 
 @composite
