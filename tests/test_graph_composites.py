@@ -30,10 +30,10 @@ def test_expand_opens_all_one_or_some_composites():
     loss = nn.cross_entropy(x.sigmoid(), np.array([0, 1, 2, 0, 1]))
     loss.backward()
     everything = titles(parse(to_dot(loss, expand=True)))
-    # sigmoid is made of exp, add, div and where (no log); cross_entropy's log_softmax of exp, sum and log
-    assert "div 1 / ·" in everything and "log" in everything and "sigmoid" not in everything
+    # sigmoid is made of mul, exp, add, where and div (no log); cross_entropy's log_softmax of exp, sum and log
+    assert "add · + 1" in everything and "log" in everything and "sigmoid" not in everything
     only_sigmoid = titles(parse(to_dot(loss, expand="sigmoid")))
-    assert "div 1 / ·" in only_sigmoid and "cross_entropy" in only_sigmoid and "log" not in only_sigmoid
+    assert "add · + 1" in only_sigmoid and "cross_entropy" in only_sigmoid and "log" not in only_sigmoid
     loss_open = titles(parse(to_dot(loss, expand=["cross_entropy"])))
     assert "log_softmax(axis=1)" in loss_open and "·[indices" in loss_open  # the nested one stays closed
     assert "sigmoid" in loss_open

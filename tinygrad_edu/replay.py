@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from .autograd import topological_order
 from .tensor import Tensor
 
 Replacement = Callable[[Callable[[Tensor], Tensor]], Tensor]  # given "new tensor of an old one", the new one
@@ -27,7 +28,7 @@ def replay(root: Tensor, leaves: Mapping[int, Tensor], swaps: Mapping[int, Repla
     def lookup(old: Tensor) -> Tensor:
         return new.get(id(old), old)
 
-    for t in _in_creation_order(root):
+    for t in reversed(topological_order(root)):  # creation order: inputs before the tensors made from them
         if id(t) in new:
             continue
         if id(t) in swaps:
@@ -35,16 +36,3 @@ def replay(root: Tensor, leaves: Mapping[int, Tensor], swaps: Mapping[int, Repla
         elif t.op is not None:
             new[id(t)] = type(t.op).apply(*[lookup(p) for p in t.op.parents], **t.op.options)
     return lookup(root)
-
-
-def _in_creation_order(root: Tensor) -> list[Tensor]:
-    seen = {id(root): root}
-    stack = [root]
-    while stack:
-        t = stack.pop()
-        if t.op is not None:
-            for parent in t.op.parents:
-                if parent.requires_grad and id(parent) not in seen:
-                    seen[id(parent)] = parent
-                    stack.append(parent)
-    return sorted(seen.values(), key=lambda t: t._sequence)
