@@ -110,13 +110,16 @@ def run_backward(
     ``on_step(tensor, upstream, input_grads)`` is called after each node, for
     tools that show the reverse pass step by step.
     """
-    pending: dict[int, np.ndarray] = {id(root): grad}  # gradients received, for tensors not yet visited
+    # Keyed by sequence number: unique per tensor like id(), and never changed (in-place
+    # operators keep a tensor's number or make a new tensor), but already at hand (no call).
+    pending: dict[int, np.ndarray] = {root._sequence: grad}  # gradients received, for tensors not yet visited
     waiting = [(-root._sequence, root)]  # those tensors, as a heap: highest sequence number first
     leaf_grads: set[int] = set()  # arrays (and their bases) handed to leaves in this pass
     anomaly_mode = state.anomaly_mode
+    pop, push = heapq.heappop, heapq.heappush  # looked up once, not once per node
     while waiting:
-        tensor = heapq.heappop(waiting)[1]
-        upstream = pending.pop(id(tensor))
+        negative_sequence, tensor = pop(waiting)
+        upstream = pending.pop(-negative_sequence)
         op = tensor.op
         if op is None:
             _store_leaf_grad(tensor, upstream, leaf_grads)
@@ -125,11 +128,11 @@ def run_backward(
         for parent, parent_grad in zip(op.parents, input_grads):
             if parent_grad is None:
                 continue
-            key = id(parent)
+            key = parent._sequence
             previous = pending.get(key)
             if previous is None:  # its first gradient: it joins the waiting tensors
                 pending[key] = parent_grad
-                heapq.heappush(waiting, (-parent._sequence, parent))
+                push(waiting, (-key, parent))
             else:
                 pending[key] = previous + parent_grad
         if anomaly_mode:
@@ -169,25 +172,29 @@ def backward_step(tensor: Tensor, op: Function, upstream: np.ndarray) -> Sequenc
             f"{op.name}.backward returned {len(input_grads)} gradient(s) for {len(op.parents)} "
             f"input(s); return one per input (None where no gradient is needed)."
         )
-    converted: list[np.ndarray | None] | None = None  # a copy, made only if some gradient must change (rare)
-    for position, (parent, parent_grad, needed) in enumerate(zip(op.parents, input_grads, op.needs_input_grad)):
+    for parent, parent_grad, needed in zip(op.parents, input_grads, op.needs_input_grad):
         if parent_grad is None:
             continue
         target = parent.data
-        if not needed:  # a gradient nobody asked for (a custom Function may compute it anyway)
-            replacement = None
-        elif (
-            not isinstance(parent_grad, np.ndarray)
-            or parent_grad.shape != target.shape
-            or parent_grad.dtype != target.dtype
+        if not (
+            needed
+            and isinstance(parent_grad, np.ndarray)
+            and parent_grad.shape == target.shape
+            and (parent_grad.dtype is target.dtype or parent_grad.dtype == target.dtype)  # `is`: cheap, usual
         ):
-            replacement = _conform(parent_grad, target, op, tensor.data.shape)
+            return _conformed(tensor, op, input_grads)  # e.g. a bias's gradient, a mean's NumPy scalar
+    return input_grads  # the usual case, checked without enumerate or a copy: every gradient fits
+
+
+def _conformed(tensor: Tensor, op: Function, input_grads: Sequence[object]) -> list[np.ndarray | None]:
+    """The gradients, with each unrequested one dropped and each other one conformed to its input."""
+    converted: list[np.ndarray | None] = []
+    for parent, parent_grad, needed in zip(op.parents, input_grads, op.needs_input_grad):
+        if parent_grad is None or not needed:  # not needed: a custom Function may compute one anyway
+            converted.append(None)
         else:
-            continue
-        if converted is None:
-            converted = list(input_grads)
-        converted[position] = replacement
-    return input_grads if converted is None else converted
+            converted.append(_conform(parent_grad, parent.data, op, tensor.data.shape))
+    return converted
 
 
 def _conform(grad: object, target: np.ndarray, op: Function, out_shape: tuple[int, ...]) -> np.ndarray:

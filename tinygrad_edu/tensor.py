@@ -256,7 +256,8 @@ class Tensor:
                     f"out.mean() or a loss function), or pass grad= an array of shape {self.shape} "
                     f"holding d(loss)/d(this tensor)."
                 )
-            upstream = np.ones(self.shape, dtype=self.dtype)
+            upstream = np.empty(self.data.shape, self.data.dtype)
+            upstream.fill(1)  # not np.ones, whose Python wrapper costs more than the rest of this seed
         else:
             upstream = _gradient_argument(grad, self)
             if upstream.shape != self.shape:
