@@ -293,7 +293,7 @@ def _shift_by_row_max(x: Tensor, axis: int, op_name: str) -> Tensor:
 def mean(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Mean over ``axis``: the sum times 1/count."""
     axes = normalize_axis("mean", axis, x.ndim)
-    count = x.size if axes is None else math.prod(x.shape[a] for a in axes)
+    count = x.data.size if axes is None else math.prod(x.shape[a] for a in axes)
     if count == 0:
         raise ValueError(f"mean: cannot average over an empty axis (shape {x.shape}, axis {axis})")
     return x.sum(axis=axes, keepdims=keepdims) * (1.0 / count)
@@ -328,7 +328,7 @@ def logsumexp(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
 def var(x: Tensor, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
     """Variance over ``axis``: mean of squared deviations, divided by (count - ddof) (NumPy's ddof=0 default)."""
     axes = normalize_axis("var", axis, x.ndim)
-    count = x.size if axes is None else math.prod(x.shape[a] for a in axes)
+    count = x.data.size if axes is None else math.prod(x.shape[a] for a in axes)
     if count - ddof <= 0:
         raise ValueError(
             f"var: {count} element(s) along axis {axis} with ddof={ddof} leave no degrees of freedom; "

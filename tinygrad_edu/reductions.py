@@ -57,5 +57,5 @@ def max(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
 
 
 def check_not_empty(op_name: str, x: Tensor, axis: Axis) -> None:
-    if x.size == 0:
+    if x.data.size == 0:
         raise ValueError(f"{op_name}: cannot reduce an empty tensor (shape {x.shape}, axis {axis})")

@@ -39,11 +39,12 @@ def _dim_aliases(function: Callable[..., Result]) -> Callable[..., Result]:
     """Accept PyTorch's ``dim=`` and ``keepdim=`` as aliases of NumPy's ``axis=`` and ``keepdims=``."""
 
     def with_aliases(*args: Any, **kwargs: Any) -> Result:
-        for alias, name in (("dim", "axis"), ("keepdim", "keepdims")):
-            if alias in kwargs:
-                if name in kwargs:
-                    raise TypeError(f"{function.__name__}: give {name}= or {alias}= (its PyTorch name), not both")
-                kwargs[name] = kwargs.pop(alias)
+        if "dim" in kwargs or "keepdim" in kwargs:  # only a PyTorch spelling needs renaming (kept off the hot path)
+            for alias, name in (("dim", "axis"), ("keepdim", "keepdims")):
+                if alias in kwargs:
+                    if name in kwargs:
+                        raise TypeError(f"{function.__name__}: give {name}= or {alias}= (its PyTorch name), not both")
+                    kwargs[name] = kwargs.pop(alias)
         return function(*args, **kwargs)
 
     # The NumPy signature stays what help() shows; type checkers see (*args, **kwargs) so dim= passes.
