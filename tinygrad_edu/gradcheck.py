@@ -122,7 +122,7 @@ class GradcheckReport:
         lines = []
         for r in self.inputs:
             if r.nonfinite:
-                shown = ", ".join(str(i) for i in r.nonfinite[:5]) + (" ..." if len(r.nonfinite) > 5 else "")
+                shown = _first_few(r.nonfinite)
                 lines.append(
                     f"input {r.position}: fn is NaN or inf within eps of {len(r.nonfinite)} element(s) at "
                     f"{shown}, so the finite difference there is not a number and nothing can be compared "
@@ -131,7 +131,7 @@ class GradcheckReport:
                 )
         for r in self.inputs:
             if r.kinks:
-                shown = ", ".join(str(i) for i in r.kinks[:5]) + (" ..." if len(r.kinks) > 5 else "")
+                shown = _first_few(r.kinks)
                 lines.append(
                     f"input {r.position}: {len(r.kinks)} kink(s) at {shown}: the function is not "
                     f"differentiable within eps of these points (ReLU/abs at 0, tied maxima); the one-sided "
@@ -450,3 +450,8 @@ def _describe_fault(fault: NodeFault | None) -> str:
         f"index {r.worst_index}: analytic {r.analytic:.6g}, numeric {r.numeric:.6g} "
         f"({r.failures} of {r.checked} elements wrong). Fix that backward."
     )
+
+
+def _first_few(indices: list[Index]) -> str:
+    """The first five element indices, and "..." when there are more."""
+    return ", ".join(str(i) for i in indices[:5]) + (" ..." if len(indices) > 5 else "")
