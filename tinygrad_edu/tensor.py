@@ -588,13 +588,6 @@ class Tensor:
             )
         return self.data.item()
 
-    def __getattr__(self, name: str) -> Any:
-        """Only called for names that do not exist: say what to use for PyTorch's."""
-        advice = _PYTORCH_NAMES.get(name)
-        if advice is None:
-            raise AttributeError(f"'Tensor' object has no attribute {name!r}")
-        raise AttributeError(f"Tensor has no .{name} (a PyTorch name): {advice}")
-
     @staticmethod
     def arange(
         start: builtins.float, stop: builtins.float | None = None, step: builtins.float = 1, dtype: Any = None
@@ -668,6 +661,28 @@ _PYTORCH_NAMES = {
     "expand": "not needed: operations broadcast as in NumPy; to materialise use x * Tensor.ones(shape).",
     "type": "use .dtype to read it and .astype(dtype) to convert.",
 }
+
+
+class _PyTorchName:
+    """A PyTorch attribute Tensor does not have: reading it raises AttributeError with what to use instead.
+
+    A descriptor per name rather than ``Tensor.__getattr__``: merely defining ``__getattr__``
+    sends every attribute read of every tensor through a slower lookup in CPython (W4: 7 % of
+    the engine's instructions, bench/README.md).
+    """
+
+    def __init__(self, name: str, advice: str) -> None:
+        self.name, self.advice = name, advice
+
+    def __get__(self, tensor: object, owner: type | None = None) -> Any:
+        if tensor is None:  # Tensor.cuda itself: the descriptor (help(), inspect)
+            return self
+        raise AttributeError(f"Tensor has no .{self.name} (a PyTorch name): {self.advice}")
+
+
+for _name, _advice in _PYTORCH_NAMES.items():
+    setattr(Tensor, _name, _PyTorchName(_name, _advice))
+del _name, _advice
 
 
 def _one_axis(op_name: str, axis: Any, ndim: int) -> int | None:
