@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from .function import Function
     from .tensor import Tensor
 
+_ndarray = np.ndarray  # a gradient's type, compared with `is` on the hot path
 StepCallback = Callable[["Tensor", np.ndarray, tuple[Optional[np.ndarray], ...]], None]
 
 
@@ -165,6 +166,8 @@ def backward_step(tensor: Tensor, op: Function, upstream: np.ndarray) -> Sequenc
     else:
         tensor.grad = tensor.grad + upstream  # retain_graph: a second pass accumulates
     input_grads = op.backward(op, upstream)
+    if op.exact_gradient and type(input_grads[0]) is _ndarray:
+        return input_grads  # a one-input primitive: its gradient fits by construction (see Function)
     if not isinstance(input_grads, tuple):
         input_grads = (input_grads,)
     if len(input_grads) != len(op.parents):
@@ -178,7 +181,7 @@ def backward_step(tensor: Tensor, op: Function, upstream: np.ndarray) -> Sequenc
         target = parent.data
         if not (
             needed
-            and isinstance(parent_grad, np.ndarray)
+            and type(parent_grad) is _ndarray
             and parent_grad.shape == target.shape
             and (parent_grad.dtype is target.dtype or parent_grad.dtype == target.dtype)  # `is`: cheap, usual
         ):

@@ -164,6 +164,8 @@ class Where(Function):
 class Exp(Function):
     """exp(x): its own derivative."""
 
+    exact_gradient = True
+
     @staticmethod
     def forward(ctx, x):
         out = np.exp(x)
@@ -180,6 +182,8 @@ class Exp(Function):
 class Log(Function):
     """Natural log: d/dx = 1/x (infinite at 0, so a zero upstream gradient stays 0)."""
 
+    exact_gradient = True
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -195,6 +199,8 @@ class Log(Function):
 class Sin(Function):
     """sin(x): d/dx = cos(x)."""
 
+    exact_gradient = True
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -209,6 +215,8 @@ class Sin(Function):
 class Cos(Function):
     """cos(x): d/dx = -sin(x)."""
 
+    exact_gradient = True
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -222,6 +230,8 @@ class Cos(Function):
 
 class Tanh(Function):
     """tanh(x): d/dx = 1 - tanh(x)**2. Primitive because it is bounded and stable; sigmoid is built on it."""
+
+    exact_gradient = True
 
     @staticmethod
     def forward(ctx, x):
@@ -241,6 +251,8 @@ class Tanh(Function):
 class Sum(Function):
     """Sum over axes. Backward copies (broadcasts) the upstream gradient back to every summed element."""
 
+    exact_gradient = True
+
     @staticmethod
     def forward(ctx, x, axis, keepdims):
         ctx.input_shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
@@ -255,6 +267,8 @@ class Sum(Function):
 
 class Max(Function):
     """Max over axes. The maximum gets the gradient; tied maxima share it evenly (as torch.amax)."""
+
+    exact_gradient = True
 
     @staticmethod
     def forward(ctx, x, axis, keepdims):
@@ -278,6 +292,8 @@ class Max(Function):
 class Reshape(Function):
     """Same numbers, new shape: the gradient is reshaped back."""
 
+    exact_gradient = True
+
     @staticmethod
     def forward(ctx, x, shape):
         ctx.input_shape = x.shape
@@ -291,6 +307,8 @@ class Reshape(Function):
 class Permute(Function):
     """Reorder axes (transpose): the gradient is permuted back with the inverse order."""
 
+    exact_gradient = True
+
     @staticmethod
     def forward(ctx, x, axes):
         ctx.inverse_axes = tuple(sorted(range(len(axes)), key=axes.__getitem__))
@@ -303,6 +321,8 @@ class Permute(Function):
 
 class Index(Function):
     """x[index]: the gradient is scattered back; repeated integer indices accumulate."""
+
+    exact_gradient = True
 
     @staticmethod
     def forward(ctx, x, index, advanced):
