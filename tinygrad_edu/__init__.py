@@ -8,6 +8,7 @@ __version__ = "0.1.0"  # the one place the version is written: pyproject.toml re
 
 from .anomaly import AnomalyError, detect_anomaly
 from .backprop_check import BackpropReport, check_backprop
+from .collector import pause_gc
 from .function import Function, enable_grad, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, GradcheckReport, gradcheck
 from .graph import draw, to_dot
@@ -41,6 +42,7 @@ __all__ = [
     "linear",
     "manual_seed",
     "no_grad",
+    "pause_gc",
     "set_default_dtype",
     "stack",
     "to_dot",
