@@ -1,6 +1,7 @@
 """ReLU is a where-node: no -0.0, relu(-inf) = 0, NaN propagates, and the gradients of PyTorch at the edges."""
 
 import numpy as np
+import pytest
 
 from tinygrad_edu import Tensor
 
@@ -22,3 +23,35 @@ def test_leaky_relu_at_the_edges():
     np.testing.assert_array_equal(y.data, np.array([-np.inf, -0.1, -0.0, 0.0, 2.0, np.inf, np.nan], np.float32))
     y.backward(np.ones(len(EDGES)))  # not .sum(): -inf + inf would be NaN
     np.testing.assert_allclose(x.grad, [0.1, 0.1, 0.1, 0.1, 1, 1, 0.1])  # slope at 0 and at NaN, as torch
+
+
+@pytest.mark.parametrize("slope", [0.0, 0.01, 0.2, 1.0, 1.5, -0.1])
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_leaky_relu_is_bit_for_bit_the_textbook_where(slope: float, dtype: type) -> None:
+    """Whichever way the slope per element is built (max trick or lookup table), values and gradients are exact."""
+    values = np.random.default_rng(3).standard_normal(500).astype(dtype)
+    values[:4] = [0.0, -0.0, np.inf, -np.inf]
+    x = Tensor(values, dtype=dtype, requires_grad=True)
+    slope_d = np.asarray(slope, dtype)
+    with np.errstate(invalid="ignore"):  # -inf * 0: NaN on both sides
+        out = x.leaky_relu(slope)
+        out.sum().backward()
+        expected = np.where(values > 0, values, values * slope_d)
+    np.testing.assert_array_equal(out.data, expected)
+    np.testing.assert_array_equal(x.grad, np.where(values > 0, np.asarray(1, dtype), slope_d))
+    assert out.dtype == dtype and x.grad.dtype == dtype
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sigmoid_minus_abs_sign_is_exact(dtype: type) -> None:
+    values = np.random.default_rng(4).standard_normal(300).astype(dtype) * 30
+    values[:3] = [0.0, -0.0, 1e-30]
+    x = Tensor(values, dtype=dtype, requires_grad=True)
+    s = x.sigmoid()
+    s.sum().backward()
+    e = np.exp(-np.abs(values.astype(np.float64)))  # the reference in float64, without cancellation
+    exact = np.where(values >= 0, 1, e) / (1 + e)
+    slope = e / (1 + e) ** 2  # sigmoid' = sigmoid(x) sigmoid(-x)
+    np.testing.assert_allclose(s.data, exact, rtol=4 * np.finfo(dtype).eps, atol=0)
+    np.testing.assert_allclose(x.grad, slope, rtol=16 * np.finfo(dtype).eps, atol=0)
+    assert s.data[0] == 0.5 and x.grad[0] == 0.25 and x.grad[1] == 0.25
