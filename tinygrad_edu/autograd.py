@@ -236,12 +236,9 @@ def _store_leaf_grad(tensor: Tensor, grad: np.ndarray, leaf_grads: set[int]) -> 
         tensor.grad = tensor.grad + grad  # a new array: nothing else sees the sum
         return
     base = grad.base
-    shared = (
-        not grad.flags.writeable
-        or id(grad) in leaf_grads
-        or (base is not None and id(base) in leaf_grads)
-    )
-    tensor.grad = grad.copy() if shared else grad
-    leaf_grads.add(id(tensor.grad))
-    if tensor.grad.base is not None:
-        leaf_grads.add(id(tensor.grad.base))
+    if not grad.flags.writeable or id(grad) in leaf_grads or (base is not None and id(base) in leaf_grads):
+        grad = grad.copy()  # shared: the leaf gets its own (a copy is a view of nothing)
+    elif base is not None:
+        leaf_grads.add(id(base))
+    tensor.grad = grad
+    leaf_grads.add(id(grad))

@@ -243,7 +243,7 @@ class Tensor:
         it defaults to 1 for a one-element tensor (the usual ``loss.backward()``).
         Leaf gradients accumulate: call ``zero_grad()`` between steps.
         """
-        if not self.requires_grad:
+        if not self._requires_grad:
             raise RuntimeError(
                 "backward() on a tensor that does not require grad: none of the tensors it was computed "
                 "from has requires_grad=True (or it was computed under no_grad()). Create the parameters "
