@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import sys
 
 import numpy as np
 import pytest
@@ -45,3 +46,16 @@ def test_command_line_smoke_prints_the_table(capsys, monkeypatch):
     workloads.main(["--smoke", "--workloads", "W3", "W4"])
     out = capsys.readouterr().out
     assert "| W3 |" in out and "| W4 |" in out and "| W1 |" not in out
+
+
+def test_instruction_cases_run(monkeypatch):
+    """bench/instructions.py's cases run as its valgrind children would (valgrind itself is not needed here)."""
+    from bench import instructions
+
+    monkeypatch.setattr(instructions, "ITERATIONS", 2)
+    monkeypatch.setattr(instructions, "WARM_UP", 1)
+    for name in instructions.CASES:
+        instructions.run_child(name)
+    monkeypatch.setattr(sys, "argv", ["instructions.py", "no_such_case"])
+    with pytest.raises(SystemExit):
+        instructions.main()

@@ -37,6 +37,8 @@ from .locks import Lock, lock
 if TYPE_CHECKING:
     from .tensor import Tensor
 
+_ndarray = np.ndarray  # compared with `is` on the hot path (an isinstance call costs more)
+
 
 class Function:
     """A recorded operation: its inputs, what forward saved, and how to differentiate it.
@@ -109,7 +111,7 @@ class Function:
             out_data = cls.forward(ctx, *arrays, **options)
         except (ValueError, IndexError) as error:
             raise _explain_forward_error(ctx.name, inputs, error) from error
-        if not isinstance(out_data, np.ndarray):
+        if type(out_data) is not _ndarray:  # a NumPy scalar (0-d results), a list, an ndarray subclass
             out_data = np.asarray(out_data)
         if True in needs and state.grad_enabled:
             ctx.parents = inputs
