@@ -55,3 +55,24 @@ def test_sigmoid_minus_abs_sign_is_exact(dtype: type) -> None:
     np.testing.assert_allclose(s.data, exact, rtol=4 * np.finfo(dtype).eps, atol=0)
     np.testing.assert_allclose(x.grad, slope, rtol=16 * np.finfo(dtype).eps, atol=0)
     assert s.data[0] == 0.5 and x.grad[0] == 0.25 and x.grad[1] == 0.25
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("other", [0.0, -0.0, 1.0, np.nan], ids=["+0", "-0", "one", "nan"])
+@pytest.mark.parametrize("shape", [(3, 5), (128, 256)], ids=["small", "large"])
+def test_the_where_primitive_is_np_where_bit_for_bit(dtype: type, other: float, shape: tuple[int, int]) -> None:
+    """Large arrays take the bit-masking path (with a shortcut for a +0.0 branch), small ones np.where."""
+    from tinygrad_edu.primitives import _where
+
+    rng = np.random.default_rng(5)
+    a = rng.standard_normal(shape).astype(dtype)
+    a.flat[:5] = [np.nan, -0.0, 0.0, np.inf, -np.inf]
+    condition = rng.random(shape) > 0.5
+    scalar = np.asarray(other, dtype)
+    for got, expected in (
+        (_where(condition, a, scalar), np.where(condition, a, scalar)),
+        (_where(condition, scalar, a), np.where(condition, scalar, a)),
+        (_where(condition[:, :1], a, a[::-1]), np.where(condition[:, :1], a, a[::-1])),
+    ):
+        assert got.dtype == expected.dtype and got.shape == expected.shape
+        np.testing.assert_array_equal(got.view(np.uint8), expected.view(np.uint8))
