@@ -58,17 +58,20 @@ def test_every_primitive_that_claims_exact_gradients_is_checked_here() -> None:
     assert claiming == set(EXACT), "a primitive with exact_gradient = True needs a case in EXACT"
 
 
+class WrongShapeAndDtype(Function):
+    """A one-input custom Function whose backward breaks both rules."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x * 1
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (grad.astype(np.float64)[..., np.newaxis],)
+
+
 def test_custom_functions_are_fully_checked_by_default() -> None:
-    class Double(Function):
-        @staticmethod
-        def forward(ctx, x):
-            return x * 2
-
-        @staticmethod
-        def backward(ctx, grad):
-            return grad * 2
-
-    assert Double.exact_gradient is False
+    assert WrongShapeAndDtype.exact_gradient is False
     assert P.Add.exact_gradient is False  # several inputs: they may broadcast and mix dtypes
 
 
@@ -123,15 +126,6 @@ def test_the_shortcut_gives_the_gradients_of_the_full_check(
 
 
 def test_a_one_input_custom_function_that_breaks_the_rules_is_still_caught() -> None:
-    class WrongDtype(Function):
-        @staticmethod
-        def forward(ctx, x):
-            return x * 1
-
-        @staticmethod
-        def backward(ctx, grad):
-            return (grad.astype(np.float64)[..., np.newaxis],)  # wrong shape, wrong dtype
-
     x = tg.Tensor(np.ones(3), requires_grad=True)
-    with pytest.raises(ValueError, match="wrongdtype.backward returned a gradient of shape"):
-        WrongDtype.apply(x).sum().backward()
+    with pytest.raises(ValueError, match="wrongshapeanddtype.backward returned a gradient of shape"):
+        WrongShapeAndDtype.apply(x).sum().backward()
