@@ -129,3 +129,21 @@ def test_a_one_input_custom_function_that_breaks_the_rules_is_still_caught() -> 
     x = tg.Tensor(np.ones(3), requires_grad=True)
     with pytest.raises(ValueError, match="wrongshapeanddtype.backward returned a gradient of shape"):
         WrongShapeAndDtype.apply(x).sum().backward()
+
+
+def test_a_subclass_with_its_own_backward_loses_the_promise() -> None:
+    """Subclassing a primitive and replacing its backward must not inherit the skipped checks."""
+
+    class SloppyTanh(P.Tanh):
+        @staticmethod
+        def backward(ctx, grad):
+            (out,) = ctx.saved_tensors
+            return (grad * (1 - out * out)).astype(np.float64)  # a bare array, and float64
+
+    class SameBackward(P.Tanh):
+        pass
+
+    assert SloppyTanh.exact_gradient is False and SameBackward.exact_gradient is True
+    x = Tensor(np.full((2, 3), 0.5), requires_grad=True)
+    SloppyTanh.apply(x).sum().backward()
+    assert x.grad is not None and x.grad.shape == (2, 3) and x.grad.dtype == np.float32

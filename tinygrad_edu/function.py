@@ -66,7 +66,8 @@ class Function:
     # conforms it (sums broadcast axes, converts the dtype), or names the Function in a clear error.
     # One-input primitives set this: their backward returns a tuple holding one array of the input's shape
     # and dtype by construction (tests/test_primitive_contract.py proves it for each), so only the array
-    # type is checked (a 0-d result may be a NumPy scalar).
+    # type is checked (a 0-d result may be a NumPy scalar). A subclass that defines its own backward
+    # starts at False again (__init_subclass__).
     exact_gradient: ClassVar[bool] = False
 
     def save_for_backward(self, *arrays: np.ndarray) -> None:
@@ -82,6 +83,8 @@ class Function:
                     f"{cls.__name__}.{method} must be a @staticmethod taking ctx first, as in "
                     f"torch.autograd.Function: write '@staticmethod' above 'def {method}(ctx, ...)'."
                 )
+        if "backward" in cls.__dict__ and "exact_gradient" not in cls.__dict__:
+            cls.exact_gradient = False  # the promise was about the inherited backward, not this new one
 
     @property
     def name(self) -> str:
