@@ -31,59 +31,30 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _w4() -> Callable[[], None]:
-    """W4: leaf gradients reset, then ((a * b + c).tanh() * d).sum() and its backward, 16 float32."""
-    import numpy as np
-
+    """W4 (bench/workloads.py): leaf gradients reset, then ((a * b + c).tanh() * d).sum() and its backward."""
+    from bench import workloads
     from tinygrad_edu import Tensor
 
-    rng = np.random.default_rng(42)
-    a, b, c, d = (Tensor(rng.standard_normal(16).astype(np.float32), requires_grad=True) for _ in range(4))
-
-    def step() -> None:
-        for t in (a, b, c, d):
-            t.grad = None
-        ((a * b + c).tanh() * d).sum().backward()
-
-    return step
+    inputs = workloads.w4_inputs(16)
+    return workloads.w4_framework(*(Tensor(v, requires_grad=True) for v in inputs))
 
 
 def _numpy_w4() -> Callable[[], None]:
     """W4 by hand, as the peer harness's NumPy: ten ufunc calls into preallocated arrays."""
-    import numpy as np
+    from bench import workloads
 
-    rng = np.random.default_rng(42)
-    a, b, c, d = (rng.standard_normal(16).astype(np.float32) for _ in range(4))
-    t, th, ga, gb, gc, gd = (np.empty(16, np.float32) for _ in range(6))
-
-    def step() -> None:
-        np.multiply(a, b, out=t)
-        np.add(t, c, out=t)
-        np.tanh(t, out=th)
-        np.dot(th, d)
-        np.multiply(th, th, out=gc)
-        np.subtract(1.0, gc, out=gc)
-        np.multiply(gc, d, out=gc)
-        np.multiply(gc, b, out=ga)
-        np.multiply(gc, a, out=gb)
-        np.copyto(gd, th)
-
-    return step
+    return workloads.w4_by_hand(*workloads.w4_inputs(16))
 
 
 def _chain() -> Callable[[], None]:
-    """100 nodes y = y * 1.0001 on 16 floats, forward and backward (divide by 100 for one node)."""
+    """bench/workloads.py's chain of 100 nodes y = y * 1.0001, forward and backward (divide by 100 for one node)."""
     import numpy as np
 
-    from tinygrad_edu import Tensor
-
-    x = Tensor(np.ones(16, np.float32), requires_grad=True)
+    from bench import workloads
 
     def step() -> None:
-        x.grad = None
-        y = x
-        for _ in range(100):
-            y = y * 1.0001
-        y.sum().backward()
+        out, _ = workloads.chain(100)
+        out.backward(np.ones(out.shape, np.float32))
 
     return step
 
@@ -99,24 +70,12 @@ def _overhead() -> Callable[[], None]:
 
 
 def _w3() -> Callable[[], None]:
-    """One W3 step: 1-64-1 leaky ReLU on 201 points, MSE, backward, Adam."""
-    import numpy as np
+    """One W3 training step (bench/workloads.py): 1-64-1 leaky ReLU on 201 points, MSE, backward, Adam."""
+    from bench import workloads
 
-    import nn
-    from tinygrad_edu import Tensor, manual_seed
-
-    manual_seed(0)
-    x = np.linspace(-1, 1, 201, dtype=np.float32).reshape(-1, 1)
-    model = nn.Sequential(nn.Linear(1, 64), nn.LeakyReLU(0.01), nn.Linear(64, 1))
-    optimizer = nn.optim.Adam(model.parameters(), lr=1e-2)
-
-    def step() -> None:
-        loss = nn.mse_loss(model(Tensor(x)), Tensor(x * x))
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-
-    return step
+    cfg = workloads.WORKLOADS["W3"]
+    x, y = workloads.regression_data(cfg["n"])
+    return workloads.regression_framework(workloads.init_mlp(cfg["sizes"]), cfg, x, y)[1]
 
 
 CASES: dict[str, Callable[[], Callable[[], None]]] = {

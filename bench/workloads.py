@@ -161,9 +161,30 @@ def regression_mse(params: Sequence[np.ndarray], x: np.ndarray, y: np.ndarray, s
     return float(np.mean((pred.astype(np.float64) - y) ** 2))
 
 
+def regression_data(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """W3's n points x in [0, 1] (a column) and their targets x**2."""
+    x = np.linspace(0.0, 1.0, n, dtype=F32).reshape(-1, 1)
+    return x, x * x
+
+
+def regression_framework(
+    init: list[np.ndarray], cfg: dict[str, Any], x: np.ndarray, y: np.ndarray
+) -> tuple[nn.Module, Callable[[], None]]:
+    """W3's model with tinygrad-edu, from ``init``, and one full-batch training step of it."""
+    model = framework_mlp(init, "leaky_relu", cfg["slope"])
+    opt = nn.optim.Adam(model.parameters(), lr=cfg["lr"])
+
+    def step() -> None:
+        loss = nn.mse_loss(model(Tensor(x)), Tensor(y))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    return model, step
+
+
 def regression_pair(cfg: dict[str, Any], steps: int) -> tuple[Timed, Timed]:
-    x = np.linspace(0.0, 1.0, cfg["n"], dtype=F32).reshape(-1, 1)
-    y = x * x
+    x, y = regression_data(cfg["n"])
     init = init_mlp(cfg["sizes"])
 
     def by_hand() -> tuple[float, str]:
@@ -175,14 +196,10 @@ def regression_pair(cfg: dict[str, Any], steps: int) -> tuple[Timed, Timed]:
         return seconds, f"mse {regression_mse(model.params, x, y, cfg['slope']):.3g}"
 
     def framework() -> tuple[float, str]:
-        model = framework_mlp(init, "leaky_relu", cfg["slope"])
-        opt = nn.optim.Adam(model.parameters(), lr=cfg["lr"])
+        model, step = regression_framework(init, cfg, x, y)
         start = clock()
         for _ in range(steps):
-            loss = nn.mse_loss(model(Tensor(x)), Tensor(y))
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+            step()
         seconds = clock() - start
         params = [p.data for p in model.parameters()]
         return seconds, f"mse {regression_mse(params, x, y, cfg['slope']):.3g}"
@@ -193,35 +210,60 @@ def regression_pair(cfg: dict[str, Any], steps: int) -> tuple[Timed, Timed]:
 # ---------------------------------------------------------------- W4: a tiny expression, many times
 
 
+def w4_inputs(n: int) -> tuple[np.ndarray, ...]:
+    """a, b, c, d: W4's four vectors of n float32, from the harness's seed."""
+    rng = np.random.default_rng(W4_SEED)
+    return tuple(rng.standard_normal(n).astype(F32) for _ in range(4))
+
+
+def w4_by_hand(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray) -> Callable[[], None]:
+    """One W4 iteration derived by hand, the harness's version: every result written into a buffer."""
+    pre, t = np.empty_like(a), np.empty_like(a)
+    grad_a, grad_b, grad_c, grad_d = (np.empty_like(a) for _ in range(4))
+
+    def step() -> None:
+        np.multiply(a, b, out=pre)
+        np.add(pre, c, out=pre)
+        np.tanh(pre, out=t)
+        np.dot(t, d)  # the loss
+        np.multiply(t, t, out=grad_c)  # grad_c = d (1 - t^2), grad_a = grad_c b, grad_b = grad_c a
+        np.subtract(1.0, grad_c, out=grad_c)
+        np.multiply(grad_c, d, out=grad_c)
+        np.multiply(grad_c, b, out=grad_a)
+        np.multiply(grad_c, a, out=grad_b)
+        np.copyto(grad_d, t)
+
+    return step
+
+
+def w4_framework(a: Tensor, b: Tensor, c: Tensor, d: Tensor) -> Callable[[], None]:
+    """One W4 iteration with tinygrad-edu: the leaves' gradients reset, forward, backward."""
+
+    def step() -> None:
+        for t in (a, b, c, d):
+            t.zero_grad()
+        ((a * b + c).tanh() * d).sum().backward()
+
+    return step
+
+
 def expression_pair(cfg: dict[str, Any], iters: int) -> tuple[Timed, Timed]:
     """``((a*b + c).tanh() * d).sum()`` forward and backward on 16 floats; µs per iteration."""
-    rng = np.random.default_rng(W4_SEED)
-    a, b, c, d = (rng.standard_normal(cfg["n"]).astype(F32) for _ in range(4))
+    a, b, c, d = w4_inputs(cfg["n"])
 
-    def by_hand() -> tuple[float, str]:  # the harness's version: every result written into a buffer
-        pre, t = np.empty_like(a), np.empty_like(a)
-        grad_a, grad_b, grad_c, grad_d = (np.empty_like(a) for _ in range(4))
+    def by_hand() -> tuple[float, str]:
+        step = w4_by_hand(a, b, c, d)
         start = clock()
         for _ in range(iters):
-            np.multiply(a, b, out=pre)
-            np.add(pre, c, out=pre)
-            np.tanh(pre, out=t)
-            np.dot(t, d)  # the loss
-            np.multiply(t, t, out=grad_c)  # grad_c = d (1 - t^2), grad_a = grad_c b, grad_b = grad_c a
-            np.subtract(1.0, grad_c, out=grad_c)
-            np.multiply(grad_c, d, out=grad_c)
-            np.multiply(grad_c, b, out=grad_a)
-            np.multiply(grad_c, a, out=grad_b)
-            np.copyto(grad_d, t)
+            step()
         return (clock() - start) / iters * 1e6, "µs/iter"
 
     def framework() -> tuple[float, str]:
         ta, tb, tc, td = (Tensor(v, requires_grad=True) for v in (a, b, c, d))
+        step = w4_framework(ta, tb, tc, td)
         start = clock()
         for _ in range(iters):
-            for t in (ta, tb, tc, td):
-                t.zero_grad()
-            ((ta * tb + tc).tanh() * td).sum().backward()
+            step()
         seconds = (clock() - start) / iters * 1e6
         expected_grad_a = td.data * (1 - np.tanh(a * b + c) ** 2) * b
         error = float(np.max(np.abs(ta.grad - expected_grad_a))) if ta.grad is not None else float("nan")
