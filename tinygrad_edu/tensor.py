@@ -21,7 +21,7 @@ from typing import Any, TypeVar, Union
 
 import numpy as np
 
-from . import composites, inplace, reductions, shape_ops, state
+from . import composites, inplace, pytorch_names, reductions, shape_ops, state
 from . import primitives as P
 from .autograd import run_backward
 from .function import Function
@@ -648,41 +648,7 @@ class ElementCount(int):
         return self.shape[dim]
 
 
-_PYTORCH_NAMES = {
-    "to": "not needed here: tensors live in NumPy on the CPU; for a dtype use .astype(numpy.float64).",
-    "cpu": "not needed here: tensors always live in NumPy on the CPU.",
-    "cuda": "tinygrad-edu runs on the CPU only (NumPy); leave the call out.",
-    "device": "there is no device: tensors always live in NumPy on the CPU.",
-    "clamp": "use .clip(lo, hi).",
-    "masked_fill": "use where(mask, value, x) from tinygrad_edu.",
-    "mm": "use a @ b.",
-    "matmul": "use a @ b.",
-    "contiguous": "not needed here: NumPy arrays need no contiguity for any operation.",
-    "expand": "not needed: operations broadcast as in NumPy; to materialise use x * Tensor.ones(shape).",
-    "type": "use .dtype to read it and .astype(dtype) to convert.",
-}
-
-
-class _PyTorchName:
-    """A PyTorch attribute Tensor does not have: reading it raises AttributeError with what to use instead.
-
-    A descriptor per name rather than ``Tensor.__getattr__``: merely defining ``__getattr__``
-    sends every attribute read of every tensor through a slower lookup in CPython (W4: 7 % of
-    the engine's instructions, bench/README.md).
-    """
-
-    def __init__(self, name: str, advice: str) -> None:
-        self.name, self.advice = name, advice
-
-    def __get__(self, tensor: object, owner: type | None = None) -> Any:
-        if tensor is None:  # Tensor.cuda itself: the descriptor (help(), inspect)
-            return self
-        raise AttributeError(f"Tensor has no .{self.name} (a PyTorch name): {self.advice}")
-
-
-for _name, _advice in _PYTORCH_NAMES.items():
-    setattr(Tensor, _name, _PyTorchName(_name, _advice))
-del _name, _advice
+pytorch_names.install(Tensor)  # t.cuda, t.to, ...: an AttributeError that says what to use instead
 
 
 def _one_axis(op_name: str, axis: Any, ndim: int) -> int | None:
