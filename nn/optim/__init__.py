@@ -27,6 +27,7 @@ from __future__ import annotations
 import copy
 import math
 import numbers
+import operator
 from collections.abc import Iterable, Mapping
 from typing import Any, Union
 
@@ -36,6 +37,7 @@ from tinygrad_edu import Tensor
 from tinygrad_edu.locks import writable_data
 
 from . import lr_scheduler  # the submodule, as torch.optim.lr_scheduler
+from .flat import FlatGroup, flat_groups
 from .lr_scheduler import CosineAnnealingLR, LRScheduler, StepLR
 
 __all__ = ["SGD", "Adam", "AdamW", "CosineAnnealingLR", "LRScheduler", "Optimizer", "StepLR", "lr_scheduler"]
@@ -354,7 +356,7 @@ class Adam(Optimizer):
     ) -> None:
         defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay}
         super().__init__(params, defaults)
-        self._scratch: dict[Tensor, np.ndarray] = {}
+        self._flat: dict[int, tuple[tuple[Tensor, ...], list[FlatGroup]]] = {}  # group index -> its flat state
 
     def _check_settings(self, settings: dict[str, Any]) -> None:
         owner = type(self).__name__
@@ -377,42 +379,61 @@ class Adam(Optimizer):
     def step(self) -> None:
         """Update every parameter once from its ``.grad``."""
         self._gradients()
-        for group in self.param_groups:
-            lr, (beta1, beta2), weight_decay = group["lr"], group["betas"], group["weight_decay"]
-            for param in group["params"]:
-                state = self.state.get(param)
-                if state is None:
-                    zeros = np.zeros_like(param.data)
-                    state = self.state[param] = {"step": 0, "exp_avg": zeros, "exp_avg_sq": zeros.copy()}
-                state["step"] += 1
-                t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
-                grad = param.grad
-                assert grad is not None  # checked by _gradients
-                if weight_decay != 0:
-                    if self.decoupled_weight_decay:
-                        param.data *= 1 - lr * weight_decay  # AdamW: decay the weight, not the gradient
-                    else:
-                        grad = grad + weight_decay * param.data
-                # p -= lr * m_hat / (sqrt(v_hat) + eps), with m_hat = m / c1 and v_hat = v / c2, is exactly
-                # p -= (lr * sqrt(c2) / c1) * m / (sqrt(v) + eps * sqrt(c2)): the corrections become scalars.
-                sqrt_c2 = math.sqrt(1 - beta2**t)
-                step_size = lr * sqrt_c2 / (1 - beta1**t)
-                tmp = self._scratch.get(param)
-                if tmp is None:  # reused each step: no temporaries
-                    tmp = self._scratch[param] = np.empty_like(param.data)
-                np.multiply(grad, 1 - beta1, out=tmp)  # m = beta1 * m + (1 - beta1) * g
-                m *= beta1
-                m += tmp
-                np.multiply(grad, grad, out=tmp)  # v = beta2 * v + (1 - beta2) * g**2
-                tmp *= 1 - beta2
-                v *= beta2
-                v += tmp
-                np.sqrt(v, out=tmp)  # p -= step_size * m / (sqrt(v) + eps)
-                tmp += group["eps"] * sqrt_c2
-                np.divide(m, tmp, out=tmp)
-                tmp *= step_size
-                data = writable_data(param)  # a fresh copy if a live graph saved it (tinygrad_edu/locks.py)
-                data -= tmp
+        for index, group in enumerate(self.param_groups):
+            for flat in self._flat_groups(index, group["params"]):
+                self._update(flat, group)
+
+    def _flat_groups(self, index: int, params: list[Tensor]) -> list[FlatGroup]:
+        """The state of group ``index`` as flat arrays (nn/optim/flat.py), built again if it changed."""
+        cached = self._flat.get(index)
+        if (
+            cached is not None
+            and len(cached[0]) == len(params)
+            and all(map(operator.is_, cached[0], params))
+            and all(flat.matches(self.state) for flat in cached[1])
+        ):
+            return cached[1]
+        for param in params:
+            if param not in self.state:  # the first step: the averages start at 0
+                zeros = np.zeros_like(param.data)
+                self.state[param] = {"step": 0, "exp_avg": zeros, "exp_avg_sq": zeros.copy()}
+        flats = [FlatGroup(same, self.state) for same in flat_groups(params, self.state)]
+        self._flat[index] = (tuple(params), flats)
+        return flats
+
+    def _update(self, flat: FlatGroup, group: dict[str, Any]) -> None:
+        """One Adam step of the parameters of ``flat``: the same dozen NumPy calls whatever their number."""
+        lr, (beta1, beta2), weight_decay = group["lr"], group["betas"], group["weight_decay"]
+        flat.step += 1
+        t = flat.step
+        for param in flat.params:
+            self.state[param]["step"] = t
+        grad, tmp, m, v = flat.gradients(), flat.scratch, flat.exp_avg, flat.exp_avg_sq
+        if weight_decay != 0:
+            if self.decoupled_weight_decay:
+                for param in flat.params:  # AdamW: decay the weight, not the gradient
+                    data = writable_data(param)
+                    data *= 1 - lr * weight_decay
+            else:
+                grad = grad + weight_decay * flat.parameters()
+        # p -= lr * m_hat / (sqrt(v_hat) + eps), with m_hat = m / c1 and v_hat = v / c2, is exactly
+        # p -= (lr * sqrt(c2) / c1) * m / (sqrt(v) + eps * sqrt(c2)): the corrections become scalars.
+        sqrt_c2 = math.sqrt(1 - beta2**t)
+        step_size = lr * sqrt_c2 / (1 - beta1**t)
+        np.multiply(grad, 1 - beta1, out=tmp)  # m = beta1 * m + (1 - beta1) * g
+        m *= beta1
+        m += tmp
+        np.multiply(grad, grad, out=tmp)  # v = beta2 * v + (1 - beta2) * g**2
+        tmp *= 1 - beta2
+        v *= beta2
+        v += tmp
+        np.sqrt(v, out=tmp)  # p -= step_size * m / (sqrt(v) + eps)
+        tmp += group["eps"] * sqrt_c2
+        np.divide(m, tmp, out=tmp)
+        tmp *= step_size
+        for param, update in zip(flat.params, flat.update_views):
+            data = writable_data(param)  # a fresh copy if a live graph saved it (tinygrad_edu/locks.py)
+            data -= update
 
 
 class AdamW(Adam):
