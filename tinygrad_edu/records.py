@@ -63,13 +63,13 @@ def composite(fn: F | None = None, *, name: str | None = None) -> Any:
     def decorate(function: F) -> F:
         call_name = name or function.__name__
         try:
-            signature: inspect.Signature | None = inspect.signature(function)
+            parameter_names = list(inspect.signature(function).parameters)  # read once, not on every call
         except (TypeError, ValueError):  # builtins without a signature: options stay positional
-            signature = None
+            parameter_names = []
 
         @functools.wraps(function)
         def recorded(*args: Any, **kwargs: Any) -> Any:
-            inputs, options = _split_arguments(signature, args, kwargs)
+            inputs, options = _split_arguments(parameter_names, args, kwargs)
             call = CompositeCall(call_name, inputs, options, state.composite)
             previous = state.composite
             state.composite = call
@@ -89,12 +89,11 @@ def composite(fn: F | None = None, *, name: str | None = None) -> Any:
 
 
 def _split_arguments(
-    signature: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    names: list[str], args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> tuple[tuple[Any, ...], dict[str, Any]]:
-    """Tensor arguments (anything with a ``_sequence``) as inputs; the rest as options named by the signature."""
+    """Tensor arguments (anything with a ``_sequence``) as inputs; the rest as options named by ``names``."""
     if not kwargs and len(args) == 1:  # the common case: relu(x), x.sigmoid()
         return args, {}
-    names = list(signature.parameters) if signature is not None else []
     inputs: list[Any] = []
     options: dict[str, Any] = {}
     for position, value in enumerate(args):
