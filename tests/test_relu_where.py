@@ -73,6 +73,8 @@ def test_the_where_primitive_is_np_where_bit_for_bit(dtype: type, other: float, 
         (_where(condition, a, scalar), np.where(condition, a, scalar)),
         (_where(condition, scalar, a), np.where(condition, scalar, a)),
         (_where(condition[:, :1], a, a[::-1]), np.where(condition[:, :1], a, a[::-1])),
+        (_where(condition, a[:1], a[-1:]), np.where(condition, a[:1], a[-1:])),  # the condition is the largest
+        (_where(condition, scalar, a[:1]), np.where(condition, scalar, a[:1])),
     ):
         assert got.dtype == expected.dtype and got.shape == expected.shape
         np.testing.assert_array_equal(got.view(np.uint8), expected.view(np.uint8))
