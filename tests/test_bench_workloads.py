@@ -59,3 +59,21 @@ def test_instruction_cases_run(monkeypatch):
     monkeypatch.setattr(sys, "argv", ["instructions.py", "no_such_case"])
     with pytest.raises(SystemExit):
         instructions.main()
+
+
+def test_w1_costs_measures_every_variant_and_restores_the_locks(monkeypatch, capsys):
+    """bench/w1_costs.py on synthetic batches: every variant trains, and no_locks leaves locking switched on."""
+    import tinygrad_edu.function as function
+    from bench import w1_costs
+
+    rng = np.random.default_rng(0)
+    x = rng.random((600, 784), dtype=np.float32)
+    y = rng.integers(0, 10, size=600)
+    monkeypatch.setattr(workloads, "load_mnist", lambda: (x, y, x[:10], y[:10]))
+    lock = function.lock
+    us = w1_costs.measure(rounds=1, batches=2)
+    assert set(us) == {"numpy", *w1_costs.VARIANTS} and all(v > 0 for v in us.values())
+    assert function.lock is lock
+    monkeypatch.setattr(sys, "argv", ["w1_costs.py", "--rounds", "1", "--batches", "1"])
+    w1_costs.main()
+    assert "| identity |" in capsys.readouterr().out
