@@ -273,6 +273,42 @@ def test_variants_in_threads_do_not_interfere(threads):
         assert bool(report) == (bug is None) and mistake(report, "weights[0]") == expected
 
 
+def test_two_checks_in_threads_leave_the_settings_as_they_found_them():
+    """A check switches process-wide settings (float64, source lines) and restores them when done. If a
+    second check started inside the first and ended after it, it restored the first one's float64: every
+    tensor made afterwards was float64 (the thread test above failed now and then). Checks take turns."""
+    import threading
+
+    from tinygrad_edu import get_default_dtype, state
+
+    first_inside, second_inside = threading.Event(), threading.Event()
+    reports = []
+
+    def first_forward(W, b):
+        first_inside.set()
+        second_inside.wait(timeout=1.0)  # were checks not taking turns, the second would be inside now
+        return forward(W, b)
+
+    def second_forward(W, b):
+        second_inside.set()
+        first.join(timeout=5.0)  # the first check ends while this one is still running
+        return forward(W, b)
+
+    def run(fn):
+        reports.append(check_backprop(fn, PARAMS, true_grads()[0]))
+
+    first = threading.Thread(target=run, args=(first_forward,))
+    second = threading.Thread(target=run, args=(second_forward,))
+    first.start()
+    assert first_inside.wait(timeout=5.0)
+    second.start()
+    second.join(timeout=10.0)
+    first.join(timeout=10.0)
+    assert len(reports) == 2 and all(reports)
+    assert get_default_dtype() == np.float32 and Tensor([1.0]).dtype == np.float32
+    assert state.record_source is False and state.grad_enabled is True
+
+
 def test_report_html_has_the_table_and_the_explanations():
     report = check_backprop(forward, PARAMS, {"W": -true_grads()[0]["W"], "b": true_grads()[0]["b"]})
     page = report._repr_html_()

@@ -35,6 +35,7 @@ from .tensor import Tensor
 GradientSource = Any  # a dict (in params' structure), or a function returning it or (loss, dict)
 
 
+@state.one_at_a_time
 def check_backprop(
     forward: Callable[..., Tensor],
     params: Mapping[str, Any],

@@ -142,6 +142,7 @@ class GradcheckReport:
         return lines
 
 
+@state.one_at_a_time
 def gradcheck(
     fn: Callable[..., Tensor],
     *inputs: Any,

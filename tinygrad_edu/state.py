@@ -6,13 +6,21 @@
   stored on each new tensor so the renderer can group operations by module.
 - ``composite``: the innermost composite call running (``records.composite``), stored on each new tensor.
 - ``record_source`` / ``anomaly_mode``: debugging aids that cost time, off by default.
+
+They are process-wide, as MyGrad's (PyTorch keeps its grad mode per thread): reading a
+module attribute is the cheapest read there is, and every node reads several. So
+``no_grad`` in one thread turns recording off in all of them; the checking tools,
+which switch some of them for their whole run, take turns (``one_at_a_time``).
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
-from typing import TYPE_CHECKING
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -25,6 +33,27 @@ scope: tuple[object, ...] = ()
 composite: CompositeCall | None = None
 record_source: bool = False
 anomaly_mode: bool = False
+
+F = TypeVar("F", bound=Callable[..., Any])
+_checking = threading.RLock()
+
+
+def one_at_a_time(function: F) -> F:
+    """Run ``function`` (gradcheck, check_backprop) while no other thread runs one of them.
+
+    Each switches ``default_dtype`` and ``record_source`` for its run and restores what it found. Two of
+    them in two threads could interleave: the second finds the first's float64 and, ending last,
+    restores it, so every tensor made afterwards in the program is float64. Re-entrant: a check may
+    call another in the same thread.
+    """
+
+    @functools.wraps(function)
+    def in_turn(*args: Any, **kwargs: Any) -> Any:
+        with _checking:
+            return function(*args, **kwargs)
+
+    return in_turn  # type: ignore[return-value]
+
 
 _PACKAGE_DIRS = tuple(
     os.path.dirname(os.path.abspath(path)) + os.sep
