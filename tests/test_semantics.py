@@ -7,6 +7,7 @@ import gc
 import numpy as np
 import pytest
 
+import nn
 import tinygrad_edu as tg
 from tinygrad_edu import Tensor, linear
 from tinygrad_edu.autograd import run_backward, topological_order
@@ -442,3 +443,18 @@ def test_backward_visits_each_tensor_after_every_tensor_computed_from_it():
     run_backward(loss, np.ones((), np.float32), on_step=lambda tensor, *_: visited.append(id(tensor)))
     assert visited == [id(t) for t in order if t.op is not None]
     np.testing.assert_allclose(w.grad, 4 * (2 * w.data) + 2 * b.data)
+
+
+def test_a_scalar_parameter_gets_an_array_gradient_also_when_gradients_add_up():
+    """NumPy makes the sum of two 0-d arrays a scalar (numpy.float32); a 0-d parameter used twice, or
+    through two backward calls, got such a .grad, which every optimizer then refused."""
+    b = Tensor(2.0, requires_grad=True)  # a scalar bias, micrograd style
+    (b * b).backward()  # two paths into b
+    assert type(b.grad) is np.ndarray and b.grad.shape == () and b.grad == 4.0
+    (b * 3.0).backward()  # accumulates onto the first gradient
+    assert type(b.grad) is np.ndarray and b.grad == 7.0
+    h = b * 2.0
+    (h * h + h).backward()  # an intermediate reached twice
+    assert type(h.grad) is np.ndarray and h.grad == 9.0
+    nn.optim.SGD([b], lr=0.1).step()
+    assert type(b.data) is np.ndarray and b.data.shape == ()

@@ -135,7 +135,7 @@ def run_backward(
                 pending[key] = parent_grad
                 push(waiting, (-key, parent))
             else:
-                pending[key] = previous + parent_grad
+                pending[key] = _added(previous, parent_grad)
         if anomaly_mode:
             check_backward(op, upstream, tuple(input_grads))
         if on_step is not None:
@@ -164,7 +164,7 @@ def backward_step(tensor: Tensor, op: Function, upstream: np.ndarray) -> Sequenc
         upstream.setflags(False)  # type: ignore[call-arg]  # positional: NumPy parses keywords slowly
         tensor.grad = upstream
     else:
-        tensor.grad = tensor.grad + upstream  # retain_graph: a second pass accumulates
+        tensor.grad = _added(tensor.grad, upstream)  # retain_graph: a second pass accumulates
     input_grads = op.backward(op, upstream)
     if op.exact_gradient and type(input_grads[0]) is _ndarray:
         return input_grads  # a one-input primitive: its gradient fits by construction (see Function)
@@ -225,6 +225,13 @@ def _numeric(grad: object, op: Function) -> np.ndarray:
     return array
 
 
+def _added(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a + b`` as an array: NumPy turns the sum of two 0-d arrays into a scalar (``numpy.float32``),
+    which a scalar parameter's ``.grad`` must not be (optimizers and ``.grad[...] = 0`` need an array)."""
+    total = a + b
+    return total if type(total) is _ndarray else np.asarray(total)
+
+
 def _store_leaf_grad(tensor: Tensor, grad: np.ndarray, leaf_grads: set[int]) -> None:
     """Set or accumulate a leaf's ``.grad``: an array of its own, shared with no other tensor.
 
@@ -233,7 +240,7 @@ def _store_leaf_grad(tensor: Tensor, grad: np.ndarray, leaf_grads: set[int]) -> 
     one) or already given to another leaf is copied.
     """
     if tensor.grad is not None:
-        tensor.grad = tensor.grad + grad  # a new array: nothing else sees the sum
+        tensor.grad = _added(tensor.grad, grad)  # a new array: nothing else sees the sum
         return
     base = grad.base
     if not grad.flags.writeable or id(grad) in leaf_grads or (base is not None and id(base) in leaf_grads):
