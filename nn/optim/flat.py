@@ -3,7 +3,7 @@
 Adam's update is a dozen elementwise NumPy calls per parameter. With many
 small parameters (a 1-64-1 network has four, of 64, 64, 64 and 1 numbers)
 the cost of those calls, not the arithmetic, is the step: W3's Adam step took
-107 us for 193 numbers. A ``FlatGroup`` keeps the averages of every parameter
+103 us for 193 numbers. A ``FlatGroup`` keeps the averages of every parameter
 of one dtype and step count side by side in one array (PyTorch's ``foreach``
 implementation applies each operation to a whole list of tensors for the same
 reason), so the dozen calls run once for the group, on exactly the same numbers
@@ -29,7 +29,7 @@ from tinygrad_edu import Tensor
 
 SMALL = 16_384
 """Parameters of at most this many numbers share flat arrays. Gathering a gradient is one more pass
-over it, cheaper than a dozen calls for a small one: W3's Adam step 103 -> 62 us; but W2's
+over it, cheaper than a dozen calls for a small one: W3's Adam step 103 -> 60 us; but W2's
 (256, 784) weight among them made its step 950 -> 1,100 us."""
 
 
