@@ -19,7 +19,6 @@ optimizer builds new flat arrays from the current state.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -45,15 +44,15 @@ class FlatGroup:
         self.dtype = self.params[0].data.dtype
         self.step = state[self.params[0]]["step"]
         self.shapes = tuple(p.data.shape for p in self.params)
-        sizes = [p.data.size for p in self.params]
-        shape = self.shapes[0] if len(self.params) == 1 else (sum(sizes),)
+        self.sizes = tuple(p.data.size for p in self.params)
+        shape = self.shapes[0] if len(self.params) == 1 else (sum(self.sizes),)
         self.exp_avg, self.exp_avg_sq = (self._joined(state, name, shape) for name in ("exp_avg", "exp_avg_sq"))
         self.scratch = np.empty(shape, self.dtype)
         self.grad = np.empty(shape, self.dtype) if len(self.params) > 1 else None  # where gradients are gathered
         self.update_views = self._views(self.scratch)  # each parameter's share of the update
-        for param, exp_avg, exp_avg_sq in zip(self.params, self._views(self.exp_avg), self._views(self.exp_avg_sq)):
+        self._state_views = tuple(zip(self._views(self.exp_avg), self._views(self.exp_avg_sq)))
+        for param, (exp_avg, exp_avg_sq) in zip(self.params, self._state_views):
             state[param]["exp_avg"], state[param]["exp_avg_sq"] = exp_avg, exp_avg_sq
-        self._state_views = tuple((state[p]["exp_avg"], state[p]["exp_avg_sq"]) for p in self.params)
 
     def _joined(self, state: dict[Tensor, dict[str, Any]], name: str, shape: tuple[int, ...]) -> np.ndarray:
         """One state array (``exp_avg`` or ``exp_avg_sq``) of every parameter, one after the other (a copy)."""
@@ -62,11 +61,10 @@ class FlatGroup:
 
     def _views(self, flat: np.ndarray) -> list[np.ndarray]:
         """Each parameter's part of ``flat``, in the parameter's shape."""
-        if self.grad is None:
+        if len(self.params) == 1:
             return [flat]
         views, start = [], 0
-        for shape in self.shapes:
-            size = math.prod(shape)
+        for shape, size in zip(self.shapes, self.sizes):
             views.append(flat[start : start + size].reshape(shape))
             start += size
         return views
