@@ -223,6 +223,15 @@ def test_sigmoid_module_is_a_cluster_of_a_short_chain():
     assert dot.nodes[inside[0]]["peripheries"] == "2"  # a composite: double border
     expanded = parse(to_dot(loss, expand="sigmoid"))
     inside = [n for n in expanded.drawn_nodes if expanded.cluster_of[n] == ["Sigmoid"]]
+    assert sorted(expanded.text(n).split()[0] for n in inside) == ["add", "div", "exp", "mul"]  # 1 / (exp(-x) + 1)
+
+
+def test_a_sigmoid_with_inputs_in_the_far_negative_tail_draws_the_exp_minus_abs_form():
+    x = Tensor(np.array([[-30.0, 2.0]]), dtype=np.float32, requires_grad=True)  # below float32's floor, -21.8
+    loss = nn.Sigmoid()(x).sum()
+    loss.backward()
+    expanded = parse(to_dot(loss, expand="sigmoid"))
+    inside = [n for n in expanded.drawn_nodes if expanded.cluster_of[n] == ["Sigmoid"]]
     assert sorted(expanded.text(n).split()[0] for n in inside) == ["add", "constant", "div", "exp", "mul", "where"]
 
 

@@ -9,6 +9,7 @@ import pytest
 
 import nn
 from tinygrad_edu import Function, Tensor, gradcheck
+from tinygrad_edu.composites import _TEXTBOOK_SIGMOID_FLOOR
 
 # ---------------------------------------------------------------- transpose, permute, swapaxes
 
@@ -154,6 +155,43 @@ def test_sigmoid_is_accurate_to_a_few_ulps_in_float64():
     assert _ulps(s.data, reference, np.float64) <= 4
     assert _ulps(t.grad, derivative, np.float64) <= 8
     assert s.data[2] == pytest.approx(4.248354255291589e-18, rel=1e-14)  # was 0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("upstream_scale", ["one", "sqrt_tiny", "huge"])
+def test_sigmoid_above_its_floor_is_the_textbook_expression_and_as_accurate(dtype, upstream_scale):
+    """Down to the floor, 1 / (1 + exp(-x)) keeps value and gradient to a few ulps, for an upstream
+    gradient as small as sqrt(smallest normal) (a lower floor would fail at the floor itself)."""
+    floor = _TEXTBOOK_SIGMOID_FLOOR[np.dtype(dtype)]
+    x = np.concatenate([[floor], np.linspace(floor, 60, 3001), [-1e-30, 0.0, 1e-30]]).astype(dtype)
+    assert x.min() == floor
+    tiny = np.finfo(dtype).tiny
+    upstream = {"one": 1.0, "sqrt_tiny": 2 * np.sqrt(tiny), "huge": np.finfo(dtype).max / 8}[upstream_scale]
+    t = Tensor(x, dtype=dtype, requires_grad=True)
+    s = t.sigmoid()
+    s.backward(np.full_like(x, upstream))
+    textbook = Tensor(x, dtype=dtype, requires_grad=True)
+    (1.0 / ((-textbook).exp() + 1.0)).backward(np.full_like(x, upstream))
+    np.testing.assert_array_equal(t.grad, textbook.grad)  # this input took the textbook expression
+    xl = x.astype(np.longdouble)  # the references, with more bits than float64 on x86
+    e = np.exp(-np.abs(xl))
+    reference = np.where(xl >= 0, 1 / (1 + e), e / (1 + e))
+    derivative = upstream * (e / (1 + e) ** 2)
+    assert _ulps(s.data, reference, dtype) <= 4
+    normal = derivative > tiny / np.finfo(dtype).eps  # ulps of subnormal results are absolute
+    assert normal.sum() > 1000
+    assert _ulps(t.grad[normal], derivative[normal], dtype) <= 8
+
+
+def test_sigmoid_below_the_floor_keeps_a_gradient_the_textbook_expression_loses():
+    x = np.array([-60.0, -30.0, 1.0], dtype=np.float32)  # -60 and -30 lie below float32's floor (-21.8)
+    t = Tensor(x, requires_grad=True)
+    t.sigmoid().sum().backward()
+    textbook = Tensor(x, requires_grad=True)
+    (1.0 / ((-textbook).exp() + 1.0)).sum().backward()
+    assert textbook.grad[0] == 0  # sigmoid(-60)² underflows in the chain rule through 1 / u
+    assert t.grad[0] == pytest.approx(8.7565e-27, rel=1e-4)
+    assert t.grad[1] == pytest.approx(9.3576e-14, rel=1e-4)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -322,3 +360,17 @@ def test_relu_of_negative_infinity_and_of_negative_numbers_is_plus_zero():
         out = Tensor([-np.inf, -1.0, 2.0]).relu().data
     assert not np.isnan(out).any()
     assert not np.signbit(out[:2]).any()
+
+
+def test_huge_finite_logits_and_gradients_raise_no_spurious_overflow_warning():
+    """Internal checks once summed arrays (the row maxes, a backward's product), which overflow to inf."""
+    logits = Tensor(np.array([[3e38, 1.0], [3e38, 2.0]], np.float32), requires_grad=True)
+    x = Tensor(np.linspace(-10, 10, 20_000, dtype=np.float32), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss = nn.cross_entropy(logits, np.array([0, 1]))
+        loss.backward()
+        x.sigmoid().backward(np.full(x.shape, 3e38, np.float32))
+    assert loss.item() == pytest.approx(1.5e38, rel=1e-6)
+    np.testing.assert_array_equal(logits.grad, [[0, 0], [0.5, -0.5]])
+    assert np.isfinite(x.grad).all() and x.grad.max() == pytest.approx(3e38 / 4, rel=1e-6)

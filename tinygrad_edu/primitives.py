@@ -29,7 +29,8 @@ from .function import Function
 
 def _zero_where_upstream_is_zero(upstream: np.ndarray, product: np.ndarray) -> np.ndarray:
     """Replace ``0 * inf = nan`` by 0 wherever the upstream gradient is exactly 0."""
-    if math.isnan(np.add.reduce(product, axis=None)):  # cheap test first (any NaN makes the sum NaN)
+    # A cheap test first: any NaN makes the max NaN. (A sum would too, but it can overflow, with a warning.)
+    if math.isnan(np.maximum.reduce(product, axis=None, initial=-math.inf)):
         return np.where(upstream == 0, np.zeros((), product.dtype), product)
     return product
 
