@@ -204,7 +204,9 @@ def sigmoid(x: Tensor) -> Tensor:
     through 1 / u multiplies the upstream gradient by sigmoid(x)², which underflows: in float32 the
     gradient at x = -60 would be 0, not 8.8e-27. There, with e = exp(-|x|), which never overflows:
     1 / (1 + e) for x >= 0 and e / (1 + e) for x < 0. Neither subtracts nearly equal numbers, so
-    sigmoid(-40) is 4.25e-18, not 0 (``(1 + tanh(x / 2)) / 2`` cancels to 0 there).
+    sigmoid(-40) is 4.25e-18, not 0 (``(1 + tanh(x / 2)) / 2`` cancels to 0 there). The two forms
+    round differently for x < 0, so an element's last bit can depend on whether another element of
+    the same array lies in the tail (as a matrix product's can depend on the batch size).
     """
     if _textbook_sigmoid_is_accurate(x.data):
         return 1.0 / ((-x).exp() + 1.0)
