@@ -78,12 +78,40 @@ def _w3() -> Callable[[], None]:
     return workloads.regression_framework(workloads.init_mlp(cfg["sizes"]), cfg, x, y)[1]
 
 
+def _w1() -> Callable[[], None]:
+    """One W1 training step (784-100-10 sigmoid, cross-entropy, SGD) on a fixed MNIST-shaped batch of 100.
+
+    Pixels uniform in [0, 1] and random labels (no data files needed): the same arrays and NumPy
+    calls as a real batch. The step trains on the one batch, so each iteration repeats it.
+    """
+    import numpy as np
+
+    import nn
+    from bench import workloads
+    from tinygrad_edu import Tensor
+
+    cfg = workloads.WORKLOADS["W1"]
+    model = workloads.framework_mlp(workloads.init_mlp(cfg["sizes"]), "sigmoid")
+    opt = nn.optim.SGD(model.parameters(), lr=cfg["lr"])
+    rng = np.random.default_rng(0)
+    x, y = rng.random((100, 784), dtype=np.float32), rng.integers(0, 10, 100)
+
+    def step() -> None:
+        loss = nn.cross_entropy(model(Tensor(x)), Tensor(y))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    return step
+
+
 CASES: dict[str, Callable[[], Callable[[], None]]] = {
     "w4": _w4,
     "numpy_w4": _numpy_w4,
     "chain": _chain,
     "overhead": _overhead,
     "w3": _w3,
+    "w1": _w1,
 }
 
 

@@ -8,6 +8,8 @@ model, so only its time means something):
 - ``identity``: the sigmoid replaced by the identity (what the 5-primitive sigmoid costs)
 - ``naive_sigmoid``: 1 / (1 + exp(-x)) written out, 4 primitives: the expression ``sigmoid`` takes above its
   floor, without the composite's record and the floor check (what those cost)
+- ``tail_form_sigmoid``: ``sigmoid`` made to take its exp(-|x|) form (5 primitives, a mask and a sign), which
+  it uses only when some input lies below its floor (what the textbook form buys)
 - ``trivial_loss``: mean(out * out) instead of cross-entropy (what the 7-node loss costs)
 - ``no_locks``: saved arrays not made read-only (what the in-place protection costs)
 - ``no_input_copy``: ``as_tensor(x)`` instead of ``Tensor(x)``, which copies the batch
@@ -33,12 +35,13 @@ import numpy as np  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 import nn  # noqa: E402
+import tinygrad_edu.composites as composites  # noqa: E402
 import tinygrad_edu.function as function  # noqa: E402
 from bench import numpy_reference as reference  # noqa: E402
 from bench import workloads  # noqa: E402
 from tinygrad_edu import Tensor, as_tensor  # noqa: E402
 
-VARIANTS = ("as written", "identity", "naive_sigmoid", "trivial_loss", "no_locks", "no_input_copy")
+VARIANTS = ("as written", "identity", "naive_sigmoid", "tail_form_sigmoid", "trivial_loss", "no_locks", "no_input_copy")
 
 
 class _Activation(nn.Module):
@@ -65,18 +68,20 @@ def framework_step(variant: str, init: list[np.ndarray]) -> Callable[[np.ndarray
     loss_of = (lambda out, y: (out * out).mean()) if variant == "trivial_loss" else nn.cross_entropy
     make_input = as_tensor if variant == "no_input_copy" else Tensor
     opt = nn.optim.SGD(model.parameters(), lr=workloads.WORKLOADS["W1"]["lr"])
-    lock = function.lock
+    lock, textbook_decision = function.lock, composites._textbook_sigmoid_is_accurate
 
     def step(x: np.ndarray, y: np.ndarray) -> None:
         if variant == "no_locks":
             function.lock = lambda arrays: None  # type: ignore[assignment,misc]
+        if variant == "tail_form_sigmoid":
+            composites._textbook_sigmoid_is_accurate = lambda values: False
         try:
             loss = loss_of(model(make_input(x)), Tensor(y))
             opt.zero_grad()
             loss.backward()
             opt.step()
         finally:
-            function.lock = lock
+            function.lock, composites._textbook_sigmoid_is_accurate = lock, textbook_decision
 
     return step
 

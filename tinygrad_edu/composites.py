@@ -239,8 +239,8 @@ def _textbook_sigmoid_is_accurate(values: np.ndarray) -> bool:
     Above the floor exp(-x) is far from overflow and the gradient's factor sigmoid(x)² at least
     sqrt(smallest normal), so an upstream gradient down to that size keeps every bit. The
     textbook expression makes 4 primitives where the exp(-|x|) form makes 5, plus the mask and the
-    sign: W1's step about 11 % faster (bench/README.md). One reduction (about 1 us for (100, 100)
-    floats) decides.
+    sign: W1's step 819 -> 751 us (-8 %, bench/w1_costs.py). One reduction (about 1 us for
+    (100, 100) floats) decides.
     """
     floor = _TEXTBOOK_SIGMOID_FLOOR.get(values.dtype)
     return floor is not None and values.size > 0 and bool(np.minimum.reduce(values, axis=None) >= floor)
