@@ -233,7 +233,7 @@ class Cos(Function):
 
 
 class Tanh(Function):
-    """tanh(x): d/dx = 1 - tanh(x)**2. Primitive because it is bounded and stable; sigmoid is built on it."""
+    """tanh(x): d/dx = 1 - tanh(x)**2. A primitive because it is bounded and stable (exp(2x) would overflow)."""
 
     exact_gradient = True
 
