@@ -234,10 +234,10 @@ float32, -177 in float64 (where sigmoid(x)² = sqrt(smallest normal number))."""
 
 
 def _textbook_sigmoid_is_accurate(values: np.ndarray) -> bool:
-    """Whether every value is above the dtype's floor (a NaN is not), so the textbook sigmoid is accurate.
+    """Whether every value is at or above the dtype's floor (a NaN is not), so the textbook sigmoid is accurate.
 
-    Above the floor exp(-x) is far from overflow and the gradient's factor sigmoid(x)² at least
-    sqrt(smallest normal), so an upstream gradient down to that size keeps every bit. The
+    There exp(-x) is far from overflow and the gradient's factor sigmoid(x)² at least sqrt(smallest
+    normal), so an upstream gradient down to that size keeps a few ulps (tests/test_silent_answers.py). The
     textbook expression makes 4 primitives where the exp(-|x|) form makes 5, plus the mask and the
     sign: W1's step 819 -> 751 us (-8 %, bench/w1_costs.py). One reduction (about 1 us for
     (100, 100) floats) decides.
