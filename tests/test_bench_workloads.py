@@ -62,7 +62,9 @@ def test_instruction_cases_run(monkeypatch):
 
 
 def test_w1_costs_measures_every_variant_and_restores_the_locks(monkeypatch, capsys):
-    """bench/w1_costs.py on synthetic batches: every variant trains, and no_locks leaves locking switched on."""
+    """bench/w1_costs.py on synthetic batches: every variant trains, and no_locks and tail_form_sigmoid
+    leave locking and sigmoid's choice of form as they found them."""
+    import tinygrad_edu.composites as composites
     import tinygrad_edu.function as function
     from bench import w1_costs
 
@@ -70,10 +72,10 @@ def test_w1_costs_measures_every_variant_and_restores_the_locks(monkeypatch, cap
     x = rng.random((600, 784), dtype=np.float32)
     y = rng.integers(0, 10, size=600)
     monkeypatch.setattr(workloads, "load_mnist", lambda: (x, y, x[:10], y[:10]))
-    lock = function.lock
+    lock, textbook_decision = function.lock, composites._textbook_sigmoid_is_accurate
     us = w1_costs.measure(rounds=1, batches=2)
     assert set(us) == {"numpy", *w1_costs.VARIANTS} and all(v > 0 for v in us.values())
-    assert function.lock is lock
+    assert function.lock is lock and composites._textbook_sigmoid_is_accurate is textbook_decision
     monkeypatch.setattr(sys, "argv", ["w1_costs.py", "--rounds", "1", "--batches", "1"])
     w1_costs.main()
     assert "| identity |" in capsys.readouterr().out
