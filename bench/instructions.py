@@ -79,30 +79,16 @@ def _w3() -> Callable[[], None]:
 
 
 def _w1() -> Callable[[], None]:
-    """One W1 training step (784-100-10 sigmoid, cross-entropy, SGD) on a fixed MNIST-shaped batch of 100.
-
-    Pixels uniform in [0, 1] and random labels (no data files needed): the same arrays and NumPy
-    calls as a real batch. The step trains on the one batch, so each iteration repeats it.
-    """
+    """One W1 training step as bench/w1_costs.py writes it (784-100-10 sigmoid, cross-entropy, SGD), on a
+    fixed MNIST-shaped batch of 100: pixels uniform in [0, 1], random labels (no data files needed)."""
     import numpy as np
 
-    import nn
-    from bench import workloads
-    from tinygrad_edu import Tensor
+    from bench import w1_costs, workloads
 
-    cfg = workloads.WORKLOADS["W1"]
-    model = workloads.framework_mlp(workloads.init_mlp(cfg["sizes"]), "sigmoid")
-    opt = nn.optim.SGD(model.parameters(), lr=cfg["lr"])
+    step = w1_costs.framework_step("as written", workloads.init_mlp(workloads.WORKLOADS["W1"]["sizes"]))
     rng = np.random.default_rng(0)
     x, y = rng.random((100, 784), dtype=np.float32), rng.integers(0, 10, 100)
-
-    def step() -> None:
-        loss = nn.cross_entropy(model(Tensor(x)), Tensor(y))
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-
-    return step
+    return lambda: step(x, y)
 
 
 CASES: dict[str, Callable[[], Callable[[], None]]] = {
